@@ -89,6 +89,21 @@ pub fn resolve<T>(
     Err(CredentialError::NotFound { provider, tried })
 }
 
+/// Reads an INI credentials file: `Ok(None)` when it does not exist.
+pub fn read_ini(path: &std::path::Path) -> Result<Option<ini::Ini>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => ini::Ini::load_from_str(&text).map(Some).map_err(|e| {
+            format!(
+                "{} is not a valid INI file (line {})",
+                path.display(),
+                e.line
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,52 @@ impl ErrorKind {
     }
 }
 
+/// A failure as the user sees it: categorised once, with everything the
+/// provider said and what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// One line: what failed, with the provider's code and request id.
+    pub message: String,
+    pub code: Option<String>,
+    pub request_id: Option<String>,
+    /// Supporting lines (e.g. each credential source tried).
+    pub causes: Vec<String>,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+            code: None,
+            request_id: None,
+            causes: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    /// `error: ...`, `caused by: ...` lines and a `hint: ...`, for stderr.
+    pub fn render(&self) -> String {
+        let mut out = format!("error: {}", self.message);
+        for cause in &self.causes {
+            out.push_str("\n  caused by: ");
+            out.push_str(cause);
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str("\nhint: ");
+            out.push_str(hint);
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +97,16 @@ mod tests {
             assert_eq!(kind.exit_code(), code);
             assert_eq!(serde_json::to_value(kind).unwrap(), name);
         }
+    }
+
+    #[test]
+    fn render_puts_causes_then_the_hint() {
+        let mut f = Failure::new(ErrorKind::Auth, "tke: no credentials")
+            .with_hint(Some("set TENCENTCLOUD_SECRET_ID".into()));
+        f.causes.push("env: not set".into());
+        assert_eq!(
+            f.render(),
+            "error: tke: no credentials\n  caused by: env: not set\nhint: set TENCENTCLOUD_SECRET_ID"
+        );
     }
 }

@@ -1,0 +1,118 @@
+//! Command-line types (clap). Nothing outside `settings` sees them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ENV_HELP: &str = "\
+Environment:
+  KUBECONFIG                 ':'-separated kubeconfig list (target: the file holding the context, else the first)
+  KUBEFETCH_TKE_ENDPOINT     TKE API base URL (same as --endpoint for tke)
+  KUBEFETCH_ACK_ENDPOINT     ACK API base URL
+  KUBEFETCH_CCE_ENDPOINT     CCE API base URL
+  KUBEFETCH_UCS_ENDPOINT     UCS API base URL
+  KUBEFETCH_IAM_ENDPOINT     Huawei IAM base URL
+  KUBEFETCH_CA_BUNDLE        PEM file of extra root certificates trusted for API endpoints
+  KUBEFETCH_LOCK_TIMEOUT     seconds to wait for the kubeconfig lock (default 10)
+  HTTPS_PROXY, NO_PROXY      proxy for API requests
+  TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, TENCENTCLOUD_REGION,
+  TCCLI_PROFILE              Tencent credentials, region and tccli profile
+
+Credentials are never taken from the command line. Exit codes: 0 ok, 1 internal error,
+2 usage, 3 credentials, 4 cluster not found, 5 provider or network, 6 local kubeconfig.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubefetch",
+    version,
+    about = "Fetch a managed cluster's kubeconfig, rename it so it never collides, and merge it safely",
+    after_help = ENV_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tencent Cloud TKE (DescribeClusterKubeconfig)
+    #[command(after_help = ENV_HELP)]
+    Tke(TkeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TkeArgs {
+    /// Region of the clusters, e.g. ap-guangzhou [env: TENCENTCLOUD_REGION, else the tccli profile]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// Options every fetch command takes.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Cluster ids to fetch
+    #[arg(value_name = "CLUSTER_ID", required = true)]
+    pub cluster_ids: Vec<String>,
+
+    /// Fetch the kubeconfig for the cluster's internal/VPC endpoint (default: public)
+    #[arg(long)]
+    pub private: bool,
+
+    /// Credential lifetime where the provider supports it: minutes, or 90m, 3h, 2d
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+
+    /// Kubeconfig to merge into; '-' prints the fetched kubeconfig to stdout and touches no file
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Name for the new context, cluster and user (only with one cluster id)
+    #[arg(long = "context", value_name = "NAME")]
+    pub context_name: Option<String>,
+
+    /// Leave current-context alone (default: switch when exactly one cluster was fetched)
+    #[arg(long)]
+    pub no_switch: bool,
+
+    /// Replace same-named entries that kubefetch did not write
+    #[arg(long)]
+    pub force: bool,
+
+    /// Profile in the provider's own CLI configuration
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// API base URL override (https://, or http:// to a loopback host)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// text: human lines on stderr; json: a summary array on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Retries of retryable failures (5xx, throttling, timeouts)
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// Quieter: only errors on stderr
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail on stderr (repeatable; secrets are always redacted)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}

@@ -1,0 +1,269 @@
+//! TKE DescribeClusterKubeconfig on the wire: the request body, the
+//! answer, and how each error code is sorted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorKind;
+use crate::http::{Response, Verdict};
+use crate::provider::error::ApiError;
+
+pub const ACTION: &str = "DescribeClusterKubeconfig";
+pub const VERSION: &str = "2018-05-25";
+pub const SERVICE: &str = "tke";
+pub const CONTENT_TYPE: &str = "application/json";
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeClusterKubeconfig<'a> {
+    pub cluster_id: &'a str,
+    /// Always sent: the API's own default is the intranet kubeconfig.
+    pub is_extranet: bool,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "Response")]
+    response: Body,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Body {
+    kubeconfig: Option<String>,
+    request_id: Option<String>,
+    error: Option<TcError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TcError {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub struct Kubeconfig {
+    pub text: String,
+    pub request_id: Option<String>,
+}
+
+/// Reads one answer. Errors come with HTTP 200 in TKE's envelope; other
+/// statuses are the gateway's.
+pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<Kubeconfig> {
+    let status = response.status;
+    let parsed = serde_json::from_slice::<Envelope>(&response.body);
+    let body = match parsed {
+        Ok(envelope) => envelope.response,
+        Err(_) if status >= 500 || status == 429 => {
+            return Verdict::Retry {
+                error: ApiError::new(ErrorKind::Provider, "the TKE API failed").status(status),
+                after: crate::http::retry_after(&response, "retry-after"),
+            }
+        }
+        Err(e) => {
+            return Verdict::Fail(
+                ApiError::new(ErrorKind::Provider, "TKE sent a malformed answer")
+                    .message(Some(format!("not the expected JSON: {e}")))
+                    .status(status)
+                    .hint("try again; if it persists, check --endpoint and any proxy in between"),
+            )
+        }
+    };
+    if let Some(error) = body.error {
+        let code = error.code.unwrap_or_default();
+        let e = classify(&code, cluster_id, region)
+            .code(Some(code).filter(|c| !c.is_empty()))
+            .message(error.message)
+            .request_id(body.request_id);
+        return if is_retryable(e.code.as_deref().unwrap_or("")) {
+            Verdict::Retry {
+                error: e,
+                after: None,
+            }
+        } else {
+            Verdict::Fail(e)
+        };
+    }
+    match body.kubeconfig {
+        Some(text) if status == 200 && !text.trim().is_empty() => Verdict::Done(Kubeconfig {
+            text,
+            request_id: body.request_id,
+        }),
+        _ => Verdict::Fail(
+            ApiError::new(ErrorKind::Provider, "TKE answered without a kubeconfig")
+                .status(status)
+                .request_id(body.request_id),
+        ),
+    }
+}
+
+fn is_retryable(code: &str) -> bool {
+    code.starts_with("RequestLimitExceeded")
+        || (code.starts_with("InternalError") && code != "InternalError.CamNoAuth")
+}
+
+fn classify(code: &str, cluster_id: &str, region: &str) -> ApiError {
+    let prefix = code.split('.').next().unwrap_or("");
+    if code.contains("ClusterNotFound") || prefix == "ResourceNotFound" {
+        return ApiError::new(ErrorKind::NotFound, format!("cluster {cluster_id} not found"))
+            .hint(format!(
+                "check the cluster id and the region ({region}); `tccli tke DescribeClusters --region {region}` lists them"
+            ));
+    }
+    match prefix {
+        "AuthFailure" => {
+            let hint = match code {
+                "AuthFailure.SignatureExpire" => {
+                    "the request's timestamp was refused: check this machine's clock (NTP)"
+                }
+                "AuthFailure.TokenFailure" => {
+                    "the temporary token is invalid or expired: refresh TENCENTCLOUD_TOKEN"
+                }
+                _ => "check TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY or the tccli profile (--profile)",
+            };
+            ApiError::new(ErrorKind::Auth, "credentials rejected").hint(hint)
+        }
+        "UnauthorizedOperation" | "OperationDenied" => {
+            ApiError::new(ErrorKind::Auth, "not permitted").hint(
+                "grant the sub-account tke:DescribeClusterKubeconfig on this cluster (CAM policy)",
+            )
+        }
+        "InternalError" if code == "InternalError.CamNoAuth" => {
+            ApiError::new(ErrorKind::Auth, "not permitted").hint(
+                "grant the sub-account tke:DescribeClusterKubeconfig on this cluster (CAM policy)",
+            )
+        }
+        "RequestLimitExceeded" => ApiError::new(ErrorKind::Provider, "throttled by TKE")
+            .hint("TKE allows 20 requests/s for this action; wait a moment and try again"),
+        "InternalError" => {
+            ApiError::new(ErrorKind::Provider, "TKE failed internally").hint("try again later")
+        }
+        "UnsupportedRegion" => ApiError::new(
+            ErrorKind::Usage,
+            format!("region {region} is not supported"),
+        )
+        .hint("check --region, e.g. ap-guangzhou"),
+        _ => ApiError::new(ErrorKind::Provider, "TKE refused the request"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn error(code: &str) -> Response {
+        answer(
+            200,
+            &format!(
+                r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"m"}},"RequestId":"r-1"}}}}"#
+            ),
+        )
+    }
+
+    fn failure(v: Verdict<Kubeconfig>) -> (ApiError, bool) {
+        match v {
+            Verdict::Done(_) => panic!("expected an error"),
+            Verdict::Fail(e) => (e, false),
+            Verdict::Retry { error, .. } => (error, true),
+        }
+    }
+
+    #[test]
+    fn request_always_states_the_access_type() {
+        let body = serde_json::to_string(&DescribeClusterKubeconfig {
+            cluster_id: "cls-1",
+            is_extranet: false,
+        })
+        .unwrap();
+        assert_eq!(body, r#"{"ClusterId":"cls-1","IsExtranet":false}"#);
+    }
+
+    #[test]
+    fn success_carries_the_kubeconfig_and_request_id() {
+        let v = judge(
+            answer(
+                200,
+                r#"{"Response":{"Kubeconfig":"apiVersion: v1","RequestId":"r-9"}}"#,
+            ),
+            "cls-1",
+            "ap-guangzhou",
+        );
+        match v {
+            Verdict::Done(k) => {
+                assert_eq!(k.text, "apiVersion: v1");
+                assert_eq!(k.request_id.as_deref(), Some("r-9"));
+            }
+            _ => panic!("expected success"),
+        }
+    }
+
+    #[test]
+    fn codes_map_to_kinds_and_retries() {
+        let cases = [
+            ("AuthFailure.SecretIdNotFound", ErrorKind::Auth, false),
+            ("AuthFailure.SignatureFailure", ErrorKind::Auth, false),
+            ("AuthFailure.SignatureExpire", ErrorKind::Auth, false),
+            ("AuthFailure.TokenFailure", ErrorKind::Auth, false),
+            ("UnauthorizedOperation.CamNoAuth", ErrorKind::Auth, false),
+            ("InternalError.CamNoAuth", ErrorKind::Auth, false),
+            (
+                "ResourceNotFound.ClusterNotFound",
+                ErrorKind::NotFound,
+                false,
+            ),
+            (
+                "InvalidParameter.ClusterNotFound",
+                ErrorKind::NotFound,
+                false,
+            ),
+            ("RequestLimitExceeded", ErrorKind::Provider, true),
+            (
+                "RequestLimitExceeded.UinLimitExceeded",
+                ErrorKind::Provider,
+                true,
+            ),
+            (
+                "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+                ErrorKind::Provider,
+                true,
+            ),
+            ("InternalError", ErrorKind::Provider, true),
+            (
+                "InternalError.UnexpectedInternal",
+                ErrorKind::Provider,
+                true,
+            ),
+            ("InvalidParameter.Param", ErrorKind::Provider, false),
+            ("UnsupportedRegion", ErrorKind::Usage, false),
+        ];
+        for (code, kind, retry) in cases {
+            let (e, retried) = failure(judge(error(code), "cls-1", "ap-guangzhou"));
+            assert_eq!((e.kind, retried), (kind, retry), "{code}");
+            assert_eq!(e.code.as_deref(), Some(code));
+            assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        }
+    }
+
+    #[test]
+    fn gateway_failures_retry_and_garbage_fails() {
+        assert!(failure(judge(answer(502, "<html>"), "c", "r")).1);
+        let (e, retried) = failure(judge(answer(200, r#"{"Response":{"Kubecon"#), "c", "r"));
+        assert!(!retried);
+        assert_eq!(e.kind, ErrorKind::Provider);
+        let (e, _) = failure(judge(
+            answer(200, r#"{"Response":{"RequestId":"x"}}"#),
+            "c",
+            "r",
+        ));
+        assert_eq!(e.summary, "TKE answered without a kubeconfig");
+    }
+}

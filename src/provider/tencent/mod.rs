@@ -1,0 +1,253 @@
+//! Tencent Cloud TKE: DescribeClusterKubeconfig, TC3-signed.
+
+pub mod api;
+pub mod credential;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+
+use crate::credentials::Found;
+use crate::env::Env;
+use crate::error::ErrorKind;
+use crate::http::{HttpClient, RateLimit, Request};
+use crate::provider::error::ApiError;
+use crate::provider::{host_header, Answer, SetupError};
+use crate::settings::{FetchSettings, UsageError};
+use crate::sign::tc3;
+use crate::ui::Ui;
+
+use credential::TencentCredential;
+
+/// TKE's documented limit for this action, shared by all concurrent fetches.
+const REQUESTS_PER_SECOND: u32 = 20;
+
+pub struct Tke {
+    endpoint: Url,
+    region: String,
+    credential: TencentCredential,
+    http: HttpClient,
+    env: Arc<Env>,
+}
+
+impl Tke {
+    pub fn new(
+        settings: &FetchSettings,
+        region: Option<&str>,
+        env: Arc<Env>,
+        ui: Ui,
+    ) -> Result<Self, SetupError> {
+        if let Some(ttl) = settings.ttl_minutes {
+            return Err(UsageError::new(format!(
+                "tke does not support --ttl ({}): TKE issues client certificates valid for 20 years",
+                crate::settings::format_minutes(ttl)
+            ))
+            .with_hint("drop --ttl; revoke a TKE credential in the console instead")
+            .into());
+        }
+        let region = region
+            .map(str::to_string)
+            .or_else(|| env.var("TENCENTCLOUD_REGION").map(str::to_string))
+            .or_else(|| credential::profile_region(&env, settings.profile.as_deref()))
+            .ok_or_else(|| {
+                UsageError::new("no region for tke")
+                    .with_hint("pass --region (e.g. ap-guangzhou), set TENCENTCLOUD_REGION, or set one in the tccli profile")
+            })?;
+        validate_region(&region)?;
+        let endpoint =
+            settings.endpoint_or(&env, "KUBEFETCH_TKE_ENDPOINT", &default_endpoint(&region))?;
+        let Found { value, source } = credential::load(&env, settings.profile.as_deref())?;
+        ui.detail(&format!(
+            "tke: credentials from {source}, region {region}, endpoint {endpoint}"
+        ));
+        let http = HttpClient::new(
+            &settings.http,
+            &[&endpoint],
+            Some(RateLimit::per_second(REQUESTS_PER_SECOND)),
+            ui,
+        )?;
+        Ok(Tke {
+            endpoint,
+            region,
+            credential: value,
+            http,
+            env,
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
+        let body = serde_json::to_vec(&api::DescribeClusterKubeconfig {
+            cluster_id,
+            is_extranet: !private,
+        })
+        .map_err(|e| {
+            ApiError::new(
+                ErrorKind::Internal,
+                format!("cannot encode the request: {e}"),
+            )
+        })?;
+        let host = host_header(&self.endpoint);
+        let answer = self
+            .http
+            .send(
+                || self.request(&host, &body),
+                |response| api::judge(response, cluster_id, &self.region),
+            )
+            .await?;
+        Ok(Answer {
+            kubeconfig_text: answer.text,
+            source_context: None,
+            expires_at: None,
+            request_id: answer.request_id,
+        })
+    }
+
+    fn request(&self, host: &str, body: &[u8]) -> Request {
+        let timestamp = self.env.now().timestamp();
+        let signed = tc3::sign(
+            &tc3::Tc3Request {
+                method: "POST",
+                host,
+                query: "",
+                content_type: api::CONTENT_TYPE,
+                payload: body,
+                service: api::SERVICE,
+                timestamp,
+            },
+            &self.credential.secret_id,
+            &self.credential.secret_key,
+        );
+        let mut headers = vec![
+            ("Content-Type".to_string(), api::CONTENT_TYPE.to_string()),
+            ("X-TC-Action".to_string(), api::ACTION.to_string()),
+            ("X-TC-Version".to_string(), api::VERSION.to_string()),
+            ("X-TC-Region".to_string(), self.region.clone()),
+            ("X-TC-Timestamp".to_string(), timestamp.to_string()),
+            ("X-TC-Language".to_string(), "en-US".to_string()),
+            ("Authorization".to_string(), signed.authorization),
+        ];
+        if let Some(token) = &self.credential.token {
+            headers.push(("X-TC-Token".to_string(), token.expose().to_string()));
+        }
+        Request {
+            method: Method::POST,
+            url: self.endpoint.clone(),
+            headers,
+            body: body.to_vec(),
+        }
+    }
+}
+
+/// The SDK's default host, except finance regions, which are isolated.
+fn default_endpoint(region: &str) -> String {
+    if region.ends_with("-fsi") {
+        format!("https://tke.{region}.tencentcloudapi.com")
+    } else {
+        "https://tke.tencentcloudapi.com".to_string()
+    }
+}
+
+fn validate_region(region: &str) -> Result<(), UsageError> {
+    if !region.is_empty()
+        && region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        Ok(())
+    } else {
+        Err(
+            UsageError::new(format!("invalid region '{}'", region.escape_debug()))
+                .with_hint("regions look like ap-guangzhou or na-siliconvalley"),
+        )
+    }
+}
+
+/// TKE answers even when the requested access type is disabled, with a
+/// default domain that does not resolve; say so instead of writing a dead
+/// context silently.
+pub async fn unresolvable_server_warning(
+    server: &str,
+    cluster_id: &str,
+    private: bool,
+) -> Option<String> {
+    let url = Url::parse(server).ok()?;
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return None;
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return None;
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    let lookup = tokio::net::lookup_host((host.to_string(), port));
+    let resolves = matches!(
+        tokio::time::timeout(Duration::from_secs(2), lookup).await,
+        Ok(Ok(mut addrs)) if addrs.next().is_some()
+    );
+    if resolves {
+        return None;
+    }
+    let (access, flag) = if private {
+        (
+            "private (intranet)",
+            "drop --private to use the public endpoint",
+        )
+    } else {
+        (
+            "public (extranet)",
+            "use --private for the intranet endpoint",
+        )
+    };
+    Some(format!(
+        "server {server} of {cluster_id} does not resolve: {access} access is probably not enabled on this cluster; enable it in the TKE console, or {flag}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finance_regions_get_their_own_host() {
+        assert_eq!(
+            default_endpoint("ap-guangzhou"),
+            "https://tke.tencentcloudapi.com"
+        );
+        assert_eq!(
+            default_endpoint("ap-shanghai-fsi"),
+            "https://tke.ap-shanghai-fsi.tencentcloudapi.com"
+        );
+    }
+
+    #[test]
+    fn regions_are_checked() {
+        validate_region("ap-guangzhou").unwrap();
+        for bad in ["", "ap guangzhou", "AP/x", "../x"] {
+            assert!(validate_region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn ip_and_localhost_servers_are_not_looked_up() {
+        assert!(
+            unresolvable_server_warning("https://127.0.0.1:6443", "c", false)
+                .await
+                .is_none()
+        );
+        assert!(
+            unresolvable_server_warning("https://localhost:6443", "c", false)
+                .await
+                .is_none()
+        );
+        let w =
+            unresolvable_server_warning("https://cls-x.ccs.tencent-cloud.invalid", "cls-x", false)
+                .await
+                .unwrap();
+        assert!(w.contains("--private"), "{w}");
+    }
+}
