@@ -1,0 +1,153 @@
+//! Shared set-up for integration tests: a fake cloud on 127.0.0.1, a
+//! temporary HOME, and the real kubefetch binary with a clean environment.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use fakecloud::FakeCloud;
+
+pub struct Sandbox {
+    pub cloud: FakeCloud,
+    pub home: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            cloud: FakeCloud::start(),
+            home: tempfile::tempdir().expect("temporary HOME"),
+        }
+    }
+
+    /// `~/.kube/config` of the temporary HOME.
+    pub fn default_kubeconfig(&self) -> PathBuf {
+        self.home.path().join(".kube").join("config")
+    }
+
+    /// kubefetch with only PATH, HOME, the fake cloud's endpoints and
+    /// credentials, and a short lock wait.
+    pub fn kubefetch(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("kubefetch").expect("kubefetch binary");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("KUBEFETCH_LOCK_TIMEOUT", "2")
+            .envs(self.cloud.env());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.kubefetch().args(args).output().expect("run kubefetch")
+    }
+
+    pub fn write_home_file(&self, relative: &str, content: &str) -> PathBuf {
+        let path = self.home.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+}
+
+pub fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Asserts the exit code, showing stderr when it is wrong.
+pub fn assert_code(output: &Output, expected: i32) {
+    assert_eq!(
+        code(output),
+        expected,
+        "stderr:\n{}\nstdout:\n{}",
+        stderr(output),
+        stdout(output)
+    );
+}
+
+pub fn yaml(path: &Path) -> serde_yaml::Value {
+    serde_yaml::from_str(&std::fs::read_to_string(path).expect("kubeconfig readable"))
+        .expect("kubeconfig parses")
+}
+
+/// Names of the entries in a kubeconfig section (`contexts`, `clusters`, `users`).
+pub fn names(config: &serde_yaml::Value, section: &str) -> Vec<String> {
+    config[section]
+        .as_sequence()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| e["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn context<'a>(config: &'a serde_yaml::Value, name: &str) -> &'a serde_yaml::Value {
+    config["contexts"]
+        .as_sequence()
+        .and_then(|entries| entries.iter().find(|e| e["name"].as_str() == Some(name)))
+        .unwrap_or_else(|| panic!("no context {name}"))
+}
+
+pub fn cluster_server(config: &serde_yaml::Value, name: &str) -> String {
+    config["clusters"]
+        .as_sequence()
+        .and_then(|entries| entries.iter().find(|e| e["name"].as_str() == Some(name)))
+        .and_then(|e| e["cluster"]["server"].as_str())
+        .unwrap_or_else(|| panic!("no cluster {name}"))
+        .to_string()
+}
+
+/// kubectl if installed; in CI (`CI=true`) its absence is a failure, elsewhere
+/// the caller skips with a visible message.
+pub fn kubectl() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("kubectl"))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("kubectl is required in CI (CI=true) but is not on PATH");
+        }
+        eprintln!("SKIPPED: kubectl is not installed; the kubectl acceptance check did not run");
+    }
+    found
+}
+
+/// Proves kubectl accepts a written context: `config view` and a real
+/// TLS request with the client certificate to the fake kube API.
+pub fn assert_kubectl_accepts(kubeconfig: &Path, context: &str) {
+    let Some(kubectl) = kubectl() else { return };
+    let view = std::process::Command::new(&kubectl)
+        .args(["config", "view", "--raw", "--kubeconfig"])
+        .arg(kubeconfig)
+        .args(["--context", context, "--minify", "-o", "jsonpath={.contexts[0].name}"])
+        .env("HOME", kubeconfig.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(view.status.success(), "kubectl config view: {}", stderr(&view));
+    assert_eq!(stdout(&view), context);
+    let version = std::process::Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--context", context, "get", "--raw", "/version"])
+        .env("HOME", kubeconfig.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        version.status.success(),
+        "kubectl get --raw /version: {}",
+        stderr(&version)
+    );
+    assert!(stdout(&version).contains("gitVersion"), "{}", stdout(&version));
+}
