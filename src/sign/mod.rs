@@ -11,6 +11,7 @@ pub mod roa;
 pub mod sdk_hmac;
 pub mod tc3;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use hmac::{Hmac, Mac};
@@ -143,25 +144,21 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 /// name; a name given twice becomes one line with its values sorted and
 /// joined by ',' (the Alibaba SDK's rule). Returns ("k:v\n" lines, "k1;k2").
 fn canonical_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> (String, String) {
-    let mut merged: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut merged: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (name, value) in headers {
-        let name = name.to_ascii_lowercase();
-        match merged.iter_mut().find(|(known, _)| *known == name) {
-            Some((_, values)) => values.push(value.trim()),
-            None => merged.push((name, vec![value.trim()])),
-        }
+        merged
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(value.trim());
     }
-    merged.sort();
-    let block = merged
-        .iter_mut()
-        .map(|(name, values)| {
-            values.sort_unstable();
-            format!("{name}:{}\n", values.join(","))
-        })
-        .collect();
+    let mut block = String::new();
+    for (name, values) in &mut merged {
+        values.sort_unstable();
+        block.push_str(&format!("{name}:{}\n", values.join(",")));
+    }
     let names = merged
-        .iter()
-        .map(|(name, _)| name.as_str())
+        .keys()
+        .map(String::as_str)
         .collect::<Vec<_>>()
         .join(";");
     (block, names)
