@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Whole-process timings against the fake cloud on 127.0.0.1:
+#  1. `kubefetch tke` (one signed HTTP round trip, to stdout) beside `curl` of
+#     the same endpoint in the same run: kubefetch's own overhead;
+#  2. merging one cluster into kubeconfigs of 50, 500 and 5,000 contexts,
+#     beside `kubectl config set-context` on the same files: time and peak memory.
+# Usage: scripts/bench-process.sh [runs]   (default 20 runs per measurement)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+
+cargo build --locked --quiet --release -p kubefetch -p fakecloud
+bin="$PWD/target/release"
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${cloud_pid:-}" ] && kill "$cloud_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+"$bin/fakecloud" --env-file "$work/env" >/dev/null 2>&1 &
+cloud_pid=$!
+for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
+# shellcheck disable=SC1091
+. "$work/env"
+export HOME="$work/home"
+mkdir -p "$HOME"
+
+# mean_ms RUNS PREPARE COMMAND...: mean wall time of COMMAND in ms; PREPARE
+# (a shell snippet) runs before each run and is not timed.
+mean_ms() {
+  local n=$1 prepare=$2; shift 2
+  local total=0 start end
+  for _ in $(seq "$n"); do
+    eval "$prepare"
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    total=$((total + end - start))
+  done
+  awk -v t="$total" -v n="$n" 'BEGIN { printf "%.2f", t / n / 1e6 }'
+}
+
+# peak_kb PREPARE COMMAND...: peak resident memory of one run.
+peak_kb() {
+  local prepare=$1; shift
+  eval "$prepare"
+  /usr/bin/time -f '%M' -o "$work/peak" "$@" >/dev/null 2>&1 || true
+  cat "$work/peak"
+}
+
+echo "# whole process, $runs runs each (mean ms)"
+kf=$(mean_ms "$runs" : "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig -)
+curl_ms=$(mean_ms "$runs" : curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+  -H 'X-TC-Action: DescribeClusterKubeconfig' -d '{"ClusterId":"cls-a","IsExtranet":true}' "$KUBEFETCH_TKE_ENDPOINT")
+echo "kubefetch tke (fetch + sign + normalize, to stdout): $kf ms"
+echo "curl of the same endpoint (unsigned, rejected):      $curl_ms ms"
+echo "kubefetch peak RSS: $(peak_kb : "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig -) KB"
+echo "kubefetch binary: $(stat -c %s "$bin/kubefetch") bytes"
+
+echo
+echo "# merge one cluster into an N-context kubeconfig (mean ms, peak RSS KB)"
+printf '%-8s %-22s %-22s %s\n' contexts kubefetch kubectl "kubectl/kubefetch"
+for n in 50 500 5000; do
+  python3 scripts/gen-kubeconfig.py "$n" "$work/base-$n.yaml"
+  reset="cp $work/base-$n.yaml $work/k.yaml"
+  r=$(( n >= 5000 ? (runs + 3) / 4 : runs ))
+  k_ms=$(mean_ms "$r" "$reset" "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig "$work/k.yaml")
+  k_kb=$(peak_kb "$reset" "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig "$work/k.yaml")
+  if command -v kubectl >/dev/null 2>&1; then
+    c_ms=$(mean_ms "$r" "$reset" kubectl config set-context bench --cluster=cluster-1 --user=user-1 --kubeconfig "$work/k.yaml")
+    c_kb=$(peak_kb "$reset" kubectl config set-context bench --cluster=cluster-1 --user=user-1 --kubeconfig "$work/k.yaml")
+    ratio=$(awk -v a="$c_ms" -v b="$k_ms" 'BEGIN { printf "%.1fx", a / b }')
+  else
+    c_ms="n/a" c_kb="n/a" ratio="(no kubectl)"
+  fi
+  printf '%-8s %-22s %-22s %s\n' "$n" "$k_ms ms, $k_kb KB" "$c_ms ms, $c_kb KB" "$ratio"
+done
