@@ -16,8 +16,6 @@ const EXTERNAL_VERIFIED: &str = "externalTLSVerify";
 /// `externalTLSVerify`; `--insecure-skip-tls-verify` -> `external` (else
 /// the verified one). A cluster without the requested endpoint is an error
 /// that names the flag that would work.
-// ApiError is the providers' shared error type; its size is the core's choice.
-#[allow(clippy::result_large_err)]
 pub fn choose(
     kubeconfig_text: &str,
     private: bool,

@@ -194,8 +194,6 @@ struct Named {
     name: String,
 }
 
-// ApiError is the providers' shared error type; its size is the core's choice.
-#[allow(clippy::result_large_err)]
 fn project_in(body: &[u8], region: &str) -> Result<String, ApiError> {
     #[derive(Deserialize)]
     struct Projects {
@@ -230,8 +228,6 @@ fn project_in(body: &[u8], region: &str) -> Result<String, ApiError> {
     }
 }
 
-// ApiError is the providers' shared error type; its size is the core's choice.
-#[allow(clippy::result_large_err)]
 fn domain_in(body: &[u8]) -> Result<String, ApiError> {
     #[derive(Deserialize)]
     struct Domains {
