@@ -17,6 +17,18 @@ Environment:
   HTTPS_PROXY, NO_PROXY      proxy for API requests
   TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, TENCENTCLOUD_REGION,
   TCCLI_PROFILE              Tencent credentials, region and tccli profile
+  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN
+                             Huawei Cloud / OTC AK/SK (signed requests), optional temporary token
+  HUAWEICLOUD_SDK_PROJECT_ID, HUAWEICLOUD_SDK_DOMAIN_ID
+                             Huawei project id (cce) and account domain id (ucs); else looked up at IAM
+  HUAWEICLOUD_SDK_CREDENTIALS_FILE
+                             Huawei credentials file (default ~/.huaweicloud/credentials, [basic]/[global])
+  HUAWEICLOUD_SDK_IAM_ENDPOINT
+                             Huawei IAM base URL (KUBEFETCH_IAM_ENDPOINT wins)
+  OS_AUTH_TOKEN              Huawei/OTC IAM token, sent as X-Auth-Token
+  OS_USERNAME, OS_PASSWORD, OS_DOMAIN_NAME
+                             Huawei/OTC IAM user, password and account, exchanged at IAM for a token
+  OS_REGION_NAME             Huawei/OTC region when --region is not given (cce)
 
 Credentials are never taken from the command line. Exit codes: 0 ok, 1 internal error,
 2 usage, 3 credentials, 4 cluster not found, 5 provider or network, 6 local kubeconfig.";
@@ -39,6 +51,15 @@ pub enum Command {
     /// Tencent Cloud TKE (DescribeClusterKubeconfig)
     #[command(after_help = ENV_HELP)]
     Tke(TkeArgs),
+    /// Huawei Cloud / Open Telekom Cloud CCE (cluster certificate)
+    #[command(after_help = ENV_HELP)]
+    Cce(CceArgs),
+    /// Huawei Cloud UCS (cluster kubeconfig)
+    #[command(after_help = ENV_HELP)]
+    Ucs(UcsArgs),
+    /// Huawei Cloud UCS: save the one-time proxy-agent bundle of an attached cluster
+    #[command(after_help = ENV_HELP)]
+    UcsAgent(UcsAgentArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +70,81 @@ pub struct TkeArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CceArgs {
+    /// Region of the clusters, e.g. cn-north-4, or eu-de / eu-nl (Open Telekom Cloud) [env: OS_REGION_NAME]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Project id [default: HUAWEICLOUD_SDK_PROJECT_ID, the credentials file, else looked up at IAM]
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+
+    /// Take the public endpoint without TLS verification (CCE's `external` context)
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UcsArgs {
+    /// Take the public endpoint without TLS verification (UCS's `external` context)
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UcsAgentArgs {
+    /// The attached cluster's id
+    #[arg(value_name = "CLUSTER_ID")]
+    pub cluster_id: String,
+
+    /// File for the bundle (multi-document YAML for `kubectl apply -f`, mode 0600)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// VPC endpoint IP for private-network access (with --region)
+    #[arg(long, value_name = "IP")]
+    pub vpc_endpoint: Option<String>,
+
+    /// Region of the VPC endpoint (with --vpc-endpoint)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Replace an existing --out file
+    #[arg(long)]
+    pub force: bool,
+
+    /// API base URL override (https://, or http:// to a loopback host)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// text: human lines on stderr; json: a summary array on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Retries of retryable failures (5xx, throttling, timeouts)
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// Quieter: only errors on stderr
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail on stderr (repeatable; secrets are always redacted)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// Options every fetch command takes.

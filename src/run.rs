@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use crate::cli::{Command, FetchArgs, OutputFormat};
+use crate::cli::{Command, FetchArgs, OutputFormat, UcsAgentArgs};
 use crate::credentials::CredentialError;
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
@@ -17,6 +17,7 @@ use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
 use crate::kubeconfig::store::{update, StoreError, StoreOptions};
 use crate::provider::error::ApiError;
+use crate::provider::huawei::agent::{Agent, AgentSettings, Destination};
 use crate::provider::{Provider, SetupError};
 use crate::settings::{FetchSettings, Target};
 use crate::ui::Ui;
@@ -37,6 +38,9 @@ enum Status {
 }
 
 pub async fn run(command: Command, env: Env) -> i32 {
+    if let Command::UcsAgent(args) = &command {
+        return run_ucs_agent(args, env).await;
+    }
     let args = fetch_args(&command);
     let provider_name = command_name(&command);
     let settings = match FetchSettings::from_args(args, &env) {
@@ -69,12 +73,73 @@ pub async fn run(command: Command, env: Env) -> i32 {
 fn fetch_args(command: &Command) -> &FetchArgs {
     match command {
         Command::Tke(args) => &args.fetch,
+        Command::Cce(args) => &args.fetch,
+        Command::Ucs(args) => &args.fetch,
+        Command::UcsAgent(_) => unreachable!("ucs-agent takes its own path in run()"),
     }
 }
 
 fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Tke(_) => "tke",
+        Command::Cce(_) => "cce",
+        Command::Ucs(_) => "ucs",
+        Command::UcsAgent(_) => "ucs-agent",
+    }
+}
+
+/// `ucs-agent` saves a one-time bundle instead of merging a kubeconfig.
+async fn run_ucs_agent(args: &UcsAgentArgs, env: Env) -> i32 {
+    let ids = [args.cluster_id.clone()];
+    let settings = match AgentSettings::from_args(args, &env) {
+        Ok(settings) => settings,
+        Err(e) => {
+            let failure = Failure::new(ErrorKind::Usage, format!("ucs-agent: {}", e.message))
+                .with_hint(e.hint);
+            return fail_all(&ids, "ucs-agent", args.output, &failure);
+        }
+    };
+    let ui = Ui::new(settings.verbosity);
+    let usage = |e: crate::settings::UsageError| {
+        Failure::new(ErrorKind::Usage, format!("ucs-agent: {}", e.message)).with_hint(e.hint)
+    };
+    let destination = match Destination::prepare(&settings.out, settings.force) {
+        Ok(destination) => destination,
+        Err(e) => return fail_all(&ids, "ucs-agent", settings.output, &usage(e)),
+    };
+    let agent = match Agent::new(&settings, Arc::new(env), ui) {
+        Ok(agent) => agent,
+        Err(e) => {
+            let failure = setup_failure("ucs-agent", e);
+            return fail_all(&ids, "ucs-agent", settings.output, &failure);
+        }
+    };
+    match agent.download(&settings, destination).await {
+        Ok(saved) => {
+            if saved.verbatim {
+                ui.warn(&format!(
+                    "the answer was not the expected list of manifests; saved it as received to {}",
+                    saved.path.display()
+                ));
+            }
+            ui.info(&format!(
+                "Saved the UCS agent bundle of {} to {} (apply it with `kubectl apply -f {}`)",
+                settings.cluster_id,
+                saved.path.display(),
+                saved.path.display()
+            ));
+            if settings.output == OutputFormat::Json {
+                let summary = json!([{
+                    "provider": "ucs-agent",
+                    "clusterId": settings.cluster_id,
+                    "status": "ok",
+                    "file": saved.path.display().to_string(),
+                }]);
+                print_stdout(&format!("{summary}\n"));
+            }
+            0
+        }
+        Err(failure) => fail_all(&ids, "ucs-agent", settings.output, &failure),
     }
 }
 
@@ -305,6 +370,7 @@ fn setup_failure(provider: &str, error: SetupError) -> Failure {
 fn credentials_hint(provider: &str) -> &'static str {
     match provider {
         "tke" => "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` (use --profile for a named profile)",
+        "cce" | "ucs" | "ucs-agent" => "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or write ~/.huaweicloud/credentials), or OS_AUTH_TOKEN, or OS_USERNAME, OS_PASSWORD and OS_DOMAIN_NAME",
         _ => "see `kubefetch --help` for where credentials are read from",
     }
 }

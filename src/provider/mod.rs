@@ -3,6 +3,7 @@
 //! normalisation.
 
 pub mod error;
+pub mod huawei;
 pub mod tencent;
 
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct Answer {
 
 pub enum Provider {
     Tke(tencent::Tke),
+    Cce(huawei::Cce),
+    Ucs(huawei::Ucs),
 }
 
 impl Provider {
@@ -60,6 +63,21 @@ impl Provider {
                 env,
                 ui,
             )?)),
+            Command::Cce(args) => Ok(Provider::Cce(huawei::Cce::new(
+                settings,
+                args.region.as_deref(),
+                args.project_id.as_deref(),
+                args.insecure_skip_tls_verify,
+                env,
+                ui,
+            )?)),
+            Command::Ucs(args) => Ok(Provider::Ucs(huawei::Ucs::new(
+                settings,
+                args.insecure_skip_tls_verify,
+                env,
+                ui,
+            )?)),
+            Command::UcsAgent(_) => unreachable!("ucs-agent saves a bundle and is not set up here"),
         }
     }
 
@@ -67,12 +85,25 @@ impl Provider {
     pub fn name(&self) -> &'static str {
         match self {
             Provider::Tke(_) => "tke",
+            Provider::Cce(_) => "cce",
+            Provider::Ucs(_) => "ucs",
         }
     }
 
     pub fn region(&self) -> Option<&str> {
         match self {
             Provider::Tke(tke) => Some(tke.region()),
+            Provider::Cce(cce) => Some(cce.region()),
+            Provider::Ucs(_) => None,
+        }
+    }
+
+    /// `--insecure-skip-tls-verify` was given (only CCE and UCS have it).
+    fn allow_insecure(&self) -> bool {
+        match self {
+            Provider::Cce(cce) => cce.allow_insecure(),
+            Provider::Ucs(ucs) => ucs.allow_insecure(),
+            _ => false,
         }
     }
 
@@ -85,13 +116,15 @@ impl Provider {
     ) -> Result<(Fetched, Vec<String>), ApiError> {
         let answer = match self {
             Provider::Tke(tke) => tke.fetch(cluster_id, settings.private).await?,
+            Provider::Cce(cce) => cce.fetch(cluster_id, settings.private).await?,
+            Provider::Ucs(ucs) => ucs.fetch(cluster_id, settings.private).await?,
         };
         let fetched = finish(
             answer,
             NormalizeInput {
                 source_context: None,
                 name: settings.entry_name(self.name(), cluster_id),
-                allow_insecure: false,
+                allow_insecure: self.allow_insecure(),
                 provenance: Provenance {
                     provider: self.name().to_string(),
                     cluster_id: cluster_id.to_string(),
@@ -109,6 +142,8 @@ impl Provider {
                     .into_iter()
                     .collect()
             }
+            // CCE and UCS answer for a missing endpoint by omitting its context.
+            Provider::Cce(_) | Provider::Ucs(_) => Vec::new(),
         };
         Ok((fetched, warnings))
     }

@@ -1,0 +1,511 @@
+//! `kubefetch ucs-agent`: the one-time proxy-agent bundle of a cluster
+//! attached to UCS. UCS hands the agent's certificate out once; whatever
+//! arrives is irreplaceable. So the destination is checked and a temporary
+//! file beside it created BEFORE the request, the bundle is renamed into
+//! place atomically (mode 0600), and if that still fails it goes to a
+//! recovery file whose path is printed.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+use tempfile::NamedTempFile;
+
+use crate::cli::{OutputFormat, UcsAgentArgs};
+use crate::env::Env;
+use crate::error::{ErrorKind, Failure};
+use crate::http::{Response, Verdict};
+use crate::provider::error::ApiError;
+use crate::provider::SetupError;
+use crate::settings::{parse_endpoint, HttpSettings, UsageError, Verbosity};
+use crate::ui::Ui;
+
+use super::api::{self, Subject};
+use super::auth::url_with;
+use super::endpoints;
+
+/// The answer UCS gives instead of the bundle once it was downloaded.
+const DOWNLOADED_MARKER: &str = "Downloaded";
+
+/// `ucs-agent`'s validated options.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    pub cluster_id: String,
+    pub out: PathBuf,
+    pub force: bool,
+    /// `vpcendpoint` and `region`, for private-network access.
+    pub private_access: Option<(IpAddr, String)>,
+    pub endpoint: reqwest::Url,
+    pub http: HttpSettings,
+    pub output: OutputFormat,
+    pub verbosity: Verbosity,
+}
+
+impl AgentSettings {
+    pub fn from_args(args: &UcsAgentArgs, env: &Env) -> Result<Self, UsageError> {
+        endpoints::validate_cluster_id("ucs-agent", &args.cluster_id)?;
+        let private_access = match (&args.vpc_endpoint, &args.region) {
+            (None, None) => None,
+            (Some(ip), Some(region)) => {
+                let ip = ip.parse::<IpAddr>().map_err(|_| {
+                    UsageError::new(format!(
+                        "invalid --vpc-endpoint '{}': expected an IP address",
+                        ip.escape_debug()
+                    ))
+                })?;
+                endpoints::validate_region(region)?;
+                Some((ip, region.clone()))
+            }
+            _ => {
+                return Err(UsageError::new(
+                    "--vpc-endpoint and --region go together (private-network access)",
+                )
+                .with_hint("pass both, or neither for access over the internet"))
+            }
+        };
+        let endpoint = match (&args.endpoint, env.var("KUBEFETCH_UCS_ENDPOINT")) {
+            (Some(url), _) => parse_endpoint(url, "--endpoint")?,
+            (None, Some(url)) => parse_endpoint(url, "KUBEFETCH_UCS_ENDPOINT")?,
+            (None, None) => parse_endpoint(endpoints::UCS_DEFAULT, "the default endpoint")?,
+        };
+        Ok(AgentSettings {
+            cluster_id: args.cluster_id.clone(),
+            out: args.out.clone(),
+            force: args.force,
+            private_access,
+            endpoint,
+            http: HttpSettings {
+                timeout: Duration::from_secs(args.timeout),
+                retries: args.retries,
+                ca_bundle: env.var("KUBEFETCH_CA_BUNDLE").map(PathBuf::from),
+            },
+            output: args.output,
+            verbosity: if args.quiet {
+                Verbosity::Quiet
+            } else if args.verbose > 0 {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
+        })
+    }
+}
+
+/// Where the bundle ended up.
+#[derive(Debug)]
+pub struct Saved {
+    pub path: PathBuf,
+    /// The answer was not the expected list of manifests and was saved as received.
+    pub verbatim: bool,
+}
+
+/// A UCS client for one agent download.
+pub struct Agent {
+    client: super::Client,
+}
+
+impl Agent {
+    pub fn new(settings: &AgentSettings, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        Ok(Agent {
+            client: super::ucs_client(settings.endpoint.clone(), &settings.http, env, ui)?,
+        })
+    }
+
+    /// Downloads the bundle of `settings.cluster_id` into the prepared destination.
+    pub async fn download(
+        &self,
+        settings: &AgentSettings,
+        destination: Destination,
+    ) -> Result<Saved, Failure> {
+        let client = &self.client;
+        let id = settings.cluster_id.as_str();
+        let failed = |e: ApiError| api_failure(id, e);
+        let session = client.session().await.map_err(failed)?;
+        let query: Vec<(String, String)> = match &settings.private_access {
+            Some((ip, region)) => vec![
+                ("vpcendpoint".to_string(), ip.to_string()),
+                ("region".to_string(), region.clone()),
+            ],
+            None => Vec::new(),
+        };
+        let url = url_with(
+            &client.endpoint,
+            &format!("/v1/clusters/{id}/accessinfo"),
+            &query,
+        );
+        let subject = Subject {
+            service: "UCS",
+            cluster_id: Some(id),
+            credential_hint: session.credential_hint,
+        };
+        let body = client
+            .http
+            .send(
+                || session.request(Method::GET, &url, b"", &client.env),
+                |response| judge(response, &subject),
+            )
+            .await
+            .map_err(failed)?;
+        let (bytes, verbatim) = match manifests_yaml(&body) {
+            Some(yaml) => (yaml.into_bytes(), false),
+            None => (body, true),
+        };
+        match destination.commit(&bytes) {
+            Ok(path) => Ok(Saved { path, verbatim }),
+            Err(error) => Err(rescue(id, &settings.out, &error, &bytes)),
+        }
+    }
+}
+
+/// The one-time answer: 200 with the manifests; 410 or the marker once
+/// downloaded; 400 for a cluster that is not an attached one.
+fn judge(response: Response, subject: &Subject<'_>) -> Verdict<Vec<u8>> {
+    let cluster_id = subject.cluster_id.unwrap_or_default();
+    let already = || {
+        ApiError::new(
+            ErrorKind::NotFound,
+            format!("the agent bundle of cluster {cluster_id} was already downloaded"),
+        )
+        .request_id(api::request_id(&response))
+        .hint("UCS hands it out only once: re-register the cluster in UCS (remove it and attach it again) to get a new bundle")
+    };
+    match response.status {
+        200 if is_marker(&response.body) => Verdict::Fail(already()),
+        200 => Verdict::Done(response.body),
+        410 => Verdict::Fail(already().status(410)),
+        400 => match api::failure::<Vec<u8>>(&response, subject) {
+            Verdict::Fail(e) => Verdict::Fail(e.hint(
+                "ucs-agent is for clusters attached to UCS from elsewhere; for CCE clusters use `kubefetch cce`",
+            )),
+            other => other,
+        },
+        _ => api::failure(&response, subject),
+    }
+}
+
+fn is_marker(body: &[u8]) -> bool {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) => items
+            .iter()
+            .any(|item| item.as_str().map(str::trim) == Some(DOWNLOADED_MARKER)),
+        Ok(Value::String(text)) => text.trim() == DOWNLOADED_MARKER,
+        _ => false,
+    }
+}
+
+/// The JSON array of manifests (objects, or manifest texts) as one
+/// multi-document YAML file that `kubectl apply -f` takes; `None` when the
+/// answer has another shape.
+fn manifests_yaml(body: &[u8]) -> Option<String> {
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    if items.is_empty() {
+        return None;
+    }
+    let mut documents = Vec::with_capacity(items.len());
+    for item in &items {
+        let document = match item {
+            Value::Object(_) => serde_yaml::to_string(item).ok()?,
+            Value::String(text) => {
+                let manifest: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+                serde_yaml::to_string(&manifest).ok()?
+            }
+            _ => return None,
+        };
+        documents.push(document);
+    }
+    Some(documents.join("---\n"))
+}
+
+/// A checked destination with its temporary file already created beside it.
+#[derive(Debug)]
+pub struct Destination {
+    path: PathBuf,
+    temp: NamedTempFile,
+    force: bool,
+}
+
+impl Destination {
+    /// Refuses an existing file without `force`, a directory, and a missing
+    /// or unwritable parent directory; nothing is sent before this passes.
+    pub fn prepare(path: &Path, force: bool) -> Result<Self, UsageError> {
+        let shown = path.display();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(UsageError::new(format!("--out {shown} is a directory"))
+                    .with_hint("name a file, e.g. --out proxy-agent.yaml"))
+            }
+            Ok(_) if !force => {
+                return Err(UsageError::new(format!("--out {shown} already exists"))
+                    .with_hint("pass --force to replace it, or choose another --out"))
+            }
+            _ => {}
+        }
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(
+                UsageError::new(format!("the directory of --out {shown} does not exist"))
+                    .with_hint("create it first; nothing was downloaded"),
+            );
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".kubefetch-ucs-agent-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                UsageError::new(format!(
+                    "cannot write in the directory of --out {shown}: {e}"
+                ))
+                .with_hint("choose a writable directory; nothing was downloaded")
+            })?;
+        Ok(Destination {
+            path: path.to_path_buf(),
+            temp,
+            force,
+        })
+    }
+
+    /// Writes, syncs and renames into place (0600).
+    pub fn commit(self, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let Destination {
+            path,
+            mut temp,
+            force,
+        } = self;
+        set_owner_only(temp.as_file())?;
+        temp.write_all(bytes)?;
+        temp.as_file().sync_all()?;
+        if force {
+            temp.persist(&path).map_err(|e| e.error)?;
+        } else {
+            // A file that appeared meanwhile is someone else's: do not clobber it.
+            temp.persist_noclobber(&path).map_err(|e| e.error)?;
+        }
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::File::open(dir).and_then(|d| d.sync_all())?;
+        }
+        Ok(path)
+    }
+}
+
+#[cfg(unix)]
+fn set_owner_only(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_owner_only(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// The bundle could not reach `--out`: keep it in a recovery file, or as a
+/// last resort on stdout, and say where it is.
+fn rescue(cluster_id: &str, out: &Path, error: &std::io::Error, bytes: &[u8]) -> Failure {
+    let mut failure = Failure::new(
+        ErrorKind::Kubeconfig,
+        format!(
+            "ucs-agent {cluster_id}: the downloaded bundle could not be written to {}: {error}",
+            out.display()
+        ),
+    );
+    match save_recovery(cluster_id, bytes) {
+        Ok(path) => {
+            failure
+                .causes
+                .push(format!("the bundle was saved to {}", path.display()));
+            failure.hint = Some(format!(
+                "move {} where you need it; the bundle cannot be downloaded again",
+                path.display()
+            ));
+        }
+        Err(recovery_error) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(bytes).and_then(|_| stdout.flush());
+            failure.causes.push(format!(
+                "no recovery file could be written either ({recovery_error}); the bundle was printed to stdout"
+            ));
+            failure.hint =
+                Some("save the printed bundle now; it cannot be downloaded again".to_string());
+        }
+    }
+    failure
+}
+
+fn save_recovery(cluster_id: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("kubefetch-ucs-agent-{cluster_id}-"))
+        .suffix(".yaml")
+        .tempfile()?;
+    set_owner_only(file.as_file())?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    let (_, path) = file.keep().map_err(|e| e.error)?;
+    Ok(path)
+}
+
+fn api_failure(cluster_id: &str, e: ApiError) -> Failure {
+    Failure {
+        kind: e.kind,
+        message: format!("ucs-agent {cluster_id}: {e}"),
+        code: e.code.clone(),
+        request_id: e.request_id.clone(),
+        causes: Vec::new(),
+        hint: e.hint.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::huawei::api::tests::answer;
+
+    const ID: &str = "5e6f7081-2b3c-11ee-9da1-0255ac100012";
+    const SUBJECT: Subject<'static> = Subject {
+        service: "UCS",
+        cluster_id: Some(ID),
+        credential_hint: "check",
+    };
+
+    const BUNDLE: &str = r#"[
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"proxy-agent","namespace":"kube-system"}},
+        {"apiVersion":"v1","kind":"Secret","metadata":{"name":"proxy-agent-cert","namespace":"kube-system"},"data":{"tls.crt":"Q1JU"}}
+    ]"#;
+
+    #[test]
+    fn the_bundle_becomes_multi_document_yaml() {
+        let yaml = manifests_yaml(BUNDLE.as_bytes()).unwrap();
+        let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&yaml)
+            .map(|d| serde::Deserialize::deserialize(d).unwrap())
+            .collect();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0]["kind"], "Deployment");
+        assert_eq!(docs[1]["metadata"]["name"], "proxy-agent-cert");
+        assert_eq!(docs[1]["data"]["tls.crt"], "Q1JU");
+        let texts =
+            r#"["kind: Deployment\nmetadata: {name: proxy-agent}\n", "{\"kind\":\"Secret\"}"]"#;
+        assert_eq!(
+            manifests_yaml(texts.as_bytes()).unwrap(),
+            "kind: Deployment\nmetadata:\n  name: proxy-agent\n---\nkind: Secret\n"
+        );
+        for other in ["{}", "[]", "[1]", "not json"] {
+            assert!(manifests_yaml(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn already_downloaded_is_a_clear_error() {
+        for response in [
+            answer(410, &[("X-Request-Id", "r")], "{}"),
+            answer(200, &[("X-Request-Id", "r")], r#"["Downloaded"]"#),
+        ] {
+            match judge(response, &SUBJECT) {
+                Verdict::Fail(e) => {
+                    assert!(e.summary.contains("already downloaded"), "{}", e.summary);
+                    assert!(e.hint.unwrap().contains("re-register"));
+                    assert_eq!(e.request_id.as_deref(), Some("r"));
+                }
+                _ => panic!("expected a failure"),
+            }
+        }
+        assert!(matches!(
+            judge(answer(200, &[], BUNDLE), &SUBJECT),
+            Verdict::Done(_)
+        ));
+    }
+
+    #[test]
+    fn a_cce_cluster_is_pointed_at_the_cce_command() {
+        match judge(
+            answer(400, &[], r#"{"error_code":"UCS.00000400","error_msg":"m"}"#),
+            &SUBJECT,
+        ) {
+            Verdict::Fail(e) => assert!(e.hint.unwrap().contains("kubefetch cce")),
+            _ => panic!("expected a failure"),
+        }
+    }
+
+    #[test]
+    fn an_existing_file_needs_force_and_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("agent.yaml");
+        std::fs::write(&out, "old").unwrap();
+        let err = Destination::prepare(&out, false).unwrap_err();
+        assert!(err.message.contains("already exists"));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+        let destination = Destination::prepare(&out, true).unwrap();
+        destination.commit(b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+    }
+
+    #[test]
+    fn missing_directories_and_directories_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Destination::prepare(&dir.path().join("no/such/agent.yaml"), false).unwrap_err();
+        assert!(err.message.contains("does not exist"), "{}", err.message);
+        let err = Destination::prepare(dir.path(), true).unwrap_err();
+        assert!(err.message.contains("is a directory"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unwritable_directory_is_refused_before_downloading() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let probe = locked.join("probe");
+        let writable_anyway = std::fs::write(&probe, "").is_ok(); // root ignores modes
+        if !writable_anyway {
+            let err = Destination::prepare(&locked.join("agent.yaml"), false).unwrap_err();
+            assert!(err.message.contains("cannot write"), "{}", err.message);
+        }
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_written_bundle_is_private_and_no_temporary_file_remains() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("agent.yaml");
+        Destination::prepare(&out, false)
+            .unwrap()
+            .commit(b"kind: Secret\n")
+            .unwrap();
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from("agent.yaml")]);
+    }
+
+    #[test]
+    fn a_file_that_appears_meanwhile_is_not_clobbered() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("agent.yaml");
+        let destination = Destination::prepare(&out, false).unwrap();
+        std::fs::write(&out, "theirs").unwrap();
+        assert!(destination.commit(b"ours").is_err());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "theirs");
+    }
+
+    #[test]
+    fn the_recovery_file_keeps_the_bundle() {
+        let path = save_recovery(ID, b"kind: Secret\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"kind: Secret\n");
+        assert!(path.file_name().unwrap().to_string_lossy().contains(ID));
+        std::fs::remove_file(path).unwrap();
+    }
+}

@@ -1,0 +1,348 @@
+//! Huawei Cloud / OTC credentials, in the order the SDKs and the OpenStack
+//! tools look: AK/SK from the environment, AK/SK from the SDK credentials
+//! file, a token (`OS_AUTH_TOKEN`), then a password to exchange at IAM.
+
+use std::path::PathBuf;
+
+use crate::credentials::{read_ini, resolve, CredentialError, Found, Lookup, Source};
+use crate::env::Env;
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub enum HuaweiCredential {
+    AkSk(AkSk),
+    /// An IAM token, sent as `X-Auth-Token`.
+    Token(Secret),
+    /// Exchanged at IAM for a token before the first request.
+    Password {
+        user: String,
+        password: Secret,
+        /// The account (IAM domain) name.
+        domain: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct AkSk {
+    pub ak: String,
+    pub sk: Secret,
+    pub security_token: Option<Secret>,
+    /// Given next to the keys, it spares an IAM lookup.
+    pub project_id: Option<String>,
+    pub domain_id: Option<String>,
+}
+
+/// Which section of the credentials file the command prefers: `[basic]`
+/// holds project-scoped keys (CCE), `[global]` domain-scoped ones (UCS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Project,
+    Global,
+}
+
+impl Scope {
+    fn sections(self) -> [&'static str; 2] {
+        match self {
+            Scope::Project => ["basic", "global"],
+            Scope::Global => ["global", "basic"],
+        }
+    }
+}
+
+pub fn load(env: &Env, scope: Scope) -> Result<Found<HuaweiCredential>, CredentialError> {
+    let (file, explicit_file) = match env.var("HUAWEICLOUD_SDK_CREDENTIALS_FILE") {
+        Some(path) => (Some(PathBuf::from(path)), true),
+        None => (
+            env.home().map(|h| h.join(".huaweicloud/credentials")),
+            false,
+        ),
+    };
+    let file_name = match (&file, explicit_file) {
+        (Some(path), true) => format!("{} (HUAWEICLOUD_SDK_CREDENTIALS_FILE)", path.display()),
+        _ => "~/.huaweicloud/credentials".to_string(),
+    };
+    resolve(
+        "Huawei Cloud",
+        vec![
+            Source::new(
+                "environment (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK)",
+                || from_env_keys(env),
+            ),
+            Source::new(file_name, move || from_file(file, explicit_file, scope)),
+            Source::new("environment (OS_AUTH_TOKEN)", || {
+                match env.var("OS_AUTH_TOKEN") {
+                    Some(token) => Lookup::Found(HuaweiCredential::Token(Secret::new(token))),
+                    None => Lookup::NotHere("OS_AUTH_TOKEN is not set".into()),
+                }
+            }),
+            Source::new(
+                "environment (OS_USERNAME, OS_PASSWORD, OS_DOMAIN_NAME)",
+                || from_env_password(env),
+            ),
+        ],
+    )
+}
+
+fn from_env_keys(env: &Env) -> Lookup<HuaweiCredential> {
+    match (env.var("HUAWEICLOUD_SDK_AK"), env.var("HUAWEICLOUD_SDK_SK")) {
+        (Some(ak), Some(sk)) => Lookup::Found(HuaweiCredential::AkSk(AkSk {
+            ak: ak.to_string(),
+            sk: Secret::new(sk),
+            security_token: env.var("HUAWEICLOUD_SDK_SECURITY_TOKEN").map(Secret::new),
+            project_id: env.var("HUAWEICLOUD_SDK_PROJECT_ID").map(str::to_string),
+            domain_id: env.var("HUAWEICLOUD_SDK_DOMAIN_ID").map(str::to_string),
+        })),
+        (None, None) => Lookup::NotHere("HUAWEICLOUD_SDK_AK is not set".into()),
+        (Some(_), None) => {
+            Lookup::Broken("HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is not".into())
+        }
+        (None, Some(_)) => {
+            Lookup::Broken("HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not".into())
+        }
+    }
+}
+
+fn from_file(path: Option<PathBuf>, explicit: bool, scope: Scope) -> Lookup<HuaweiCredential> {
+    let Some(path) = path else {
+        return Lookup::NotHere("no home directory".into());
+    };
+    let ini = match read_ini(&path) {
+        Ok(Some(ini)) => ini,
+        Ok(None) if explicit => {
+            return Lookup::Broken(format!("{} does not exist", path.display()))
+        }
+        Ok(None) => return Lookup::NotHere("no such file".into()),
+        Err(reason) => return Lookup::Broken(reason),
+    };
+    let Some((name, section)) = scope
+        .sections()
+        .into_iter()
+        .find_map(|name| ini.section(Some(name)).map(|s| (name, s)))
+    else {
+        return Lookup::NotHere("no [basic] or [global] section".into());
+    };
+    let value = |key: &str| section.get(key).filter(|v| !v.is_empty());
+    match (value("ak"), value("sk")) {
+        (Some(ak), Some(sk)) => Lookup::Found(HuaweiCredential::AkSk(AkSk {
+            ak: ak.to_string(),
+            sk: Secret::new(sk),
+            security_token: value("security_token").map(Secret::new),
+            project_id: value("project_id").map(str::to_string),
+            domain_id: value("domain_id").map(str::to_string),
+        })),
+        _ => Lookup::Broken(format!("{} [{name}] lacks ak or sk", path.display())),
+    }
+}
+
+fn from_env_password(env: &Env) -> Lookup<HuaweiCredential> {
+    const NAMES: [&str; 3] = ["OS_USERNAME", "OS_PASSWORD", "OS_DOMAIN_NAME"];
+    match NAMES.map(|name| env.var(name)) {
+        [Some(user), Some(password), Some(domain)] => Lookup::Found(HuaweiCredential::Password {
+            user: user.to_string(),
+            password: Secret::new(password),
+            domain: domain.to_string(),
+        }),
+        [None, None, None] => Lookup::NotHere("OS_USERNAME is not set".into()),
+        values => {
+            let missing: Vec<&str> = NAMES
+                .iter()
+                .zip(values)
+                .filter(|(_, value)| value.is_none())
+                .map(|(name, _)| *name)
+                .collect();
+            Lookup::Broken(format!(
+                "a password login also needs {}",
+                missing.join(" and ")
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let full = home.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+        }
+        home
+    }
+
+    fn env(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
+        Env::new(
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+            Some(home.path().to_path_buf()),
+        )
+    }
+
+    fn aksk(found: Found<HuaweiCredential>) -> AkSk {
+        match found.value {
+            HuaweiCredential::AkSk(keys) => keys,
+            other => panic!("expected AK/SK, got {other:?}"),
+        }
+    }
+
+    const FILE: &str = "[basic]\nak = B\nsk = b\nproject_id = p1\n\n\
+                        [global]\nak = G\nsk = g\ndomain_id = d1\n";
+
+    #[test]
+    fn environment_keys_come_first_with_their_ids() {
+        let home = home_with(&[(".huaweicloud/credentials", FILE)]);
+        let e = env(
+            &[
+                ("HUAWEICLOUD_SDK_AK", "E"),
+                ("HUAWEICLOUD_SDK_SK", "e"),
+                ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "t"),
+                ("HUAWEICLOUD_SDK_PROJECT_ID", "p"),
+                ("HUAWEICLOUD_SDK_DOMAIN_ID", "d"),
+                ("OS_AUTH_TOKEN", "tok"),
+            ],
+            &home,
+        );
+        let found = load(&e, Scope::Project).unwrap();
+        assert!(found.source.starts_with("environment (HUAWEICLOUD_SDK_AK"));
+        let keys = aksk(found);
+        assert_eq!(keys.ak, "E");
+        assert_eq!(keys.sk.expose(), "e");
+        assert_eq!(keys.security_token.unwrap().expose(), "t");
+        assert_eq!(keys.project_id.as_deref(), Some("p"));
+        assert_eq!(keys.domain_id.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn half_set_keys_are_broken_not_skipped() {
+        let home = home_with(&[]);
+        let err = load(&env(&[("HUAWEICLOUD_SDK_AK", "E")], &home), Scope::Project).unwrap_err();
+        assert!(
+            err.to_string().contains("HUAWEICLOUD_SDK_SK is not"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_file_section_follows_the_scope() {
+        let home = home_with(&[(".huaweicloud/credentials", FILE)]);
+        let keys = aksk(load(&env(&[], &home), Scope::Project).unwrap());
+        assert_eq!(
+            (keys.ak.as_str(), keys.project_id.as_deref()),
+            ("B", Some("p1"))
+        );
+        let keys = aksk(load(&env(&[], &home), Scope::Global).unwrap());
+        assert_eq!(
+            (keys.ak.as_str(), keys.domain_id.as_deref()),
+            ("G", Some("d1"))
+        );
+
+        let only_basic = home_with(&[(".huaweicloud/credentials", "[basic]\nak = B\nsk = b\n")]);
+        assert_eq!(
+            aksk(load(&env(&[], &only_basic), Scope::Global).unwrap()).ak,
+            "B"
+        );
+    }
+
+    #[test]
+    fn the_file_can_be_named_and_must_then_exist() {
+        let home = home_with(&[("elsewhere.ini", "[basic]\nak = X\nsk = x\n")]);
+        let path = home.path().join("elsewhere.ini");
+        let e = env(
+            &[("HUAWEICLOUD_SDK_CREDENTIALS_FILE", path.to_str().unwrap())],
+            &home,
+        );
+        assert_eq!(aksk(load(&e, Scope::Project).unwrap()).ak, "X");
+        let missing = home.path().join("missing.ini");
+        let e = env(
+            &[(
+                "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+                missing.to_str().unwrap(),
+            )],
+            &home,
+        );
+        assert!(load(&e, Scope::Project)
+            .unwrap_err()
+            .to_string()
+            .contains("does not exist"));
+    }
+
+    #[test]
+    fn a_section_without_keys_is_broken() {
+        let home = home_with(&[(".huaweicloud/credentials", "[basic]\nak = B\n")]);
+        let err = load(&env(&[], &home), Scope::Project).unwrap_err();
+        assert!(err.to_string().contains("[basic] lacks ak or sk"), "{err}");
+    }
+
+    #[test]
+    fn a_token_comes_before_a_password() {
+        let home = home_with(&[]);
+        let e = env(
+            &[
+                ("OS_AUTH_TOKEN", "tok"),
+                ("OS_USERNAME", "u"),
+                ("OS_PASSWORD", "pw"),
+                ("OS_DOMAIN_NAME", "acct"),
+            ],
+            &home,
+        );
+        match load(&e, Scope::Project).unwrap().value {
+            HuaweiCredential::Token(token) => assert_eq!(token.expose(), "tok"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_password_needs_all_three_variables() {
+        let home = home_with(&[]);
+        let full = env(
+            &[
+                ("OS_USERNAME", "u"),
+                ("OS_PASSWORD", "pw"),
+                ("OS_DOMAIN_NAME", "acct"),
+            ],
+            &home,
+        );
+        match load(&full, Scope::Project).unwrap().value {
+            HuaweiCredential::Password {
+                user,
+                password,
+                domain,
+            } => {
+                assert_eq!((user.as_str(), domain.as_str()), ("u", "acct"));
+                assert_eq!(password.expose(), "pw");
+            }
+            other => panic!("{other:?}"),
+        }
+        let partial = env(&[("OS_USERNAME", "u"), ("OS_PASSWORD", "pw")], &home);
+        let err = load(&partial, Scope::Project).unwrap_err().to_string();
+        assert!(err.contains("also needs OS_DOMAIN_NAME"), "{err}");
+        assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn nothing_found_names_every_source() {
+        let home = home_with(&[]);
+        match load(&env(&[], &home), Scope::Global).unwrap_err() {
+            CredentialError::NotFound { tried, .. } => {
+                let sources: Vec<&str> = tried.iter().map(|t| t.source.as_str()).collect();
+                assert_eq!(sources.len(), 4);
+                assert!(sources[0].contains("HUAWEICLOUD_SDK_AK"));
+                assert!(sources[1].contains("~/.huaweicloud/credentials"));
+                assert!(sources[2].contains("OS_AUTH_TOKEN"));
+                assert!(sources[3].contains("OS_USERNAME"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let cred = HuaweiCredential::Password {
+            user: "u".into(),
+            password: Secret::new("hunter2"),
+            domain: "d".into(),
+        };
+        assert!(!format!("{cred:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,543 @@
+//! Huawei Cloud and Open Telekom Cloud: CCE cluster certificates, UCS
+//! cluster kubeconfigs and the one-time UCS agent bundle, with AK/SK
+//! signatures, IAM tokens or a password exchanged at IAM.
+
+pub mod agent;
+pub mod api;
+pub mod auth;
+pub mod context;
+pub mod credential;
+pub mod endpoints;
+pub mod iam;
+
+use std::sync::Arc;
+
+use reqwest::{Method, Url};
+use tokio::sync::OnceCell;
+
+use crate::credentials::Found;
+use crate::env::Env;
+use crate::error::ErrorKind;
+use crate::http::{HttpClient, Request};
+use crate::provider::error::ApiError;
+use crate::provider::{Answer, SetupError};
+use crate::settings::{format_minutes, FetchSettings, HttpSettings, UsageError};
+use crate::ui::Ui;
+
+use api::{CertAnswer, CertDuration, Subject};
+use auth::{url_with, Authorizer, Unsigned};
+use credential::HuaweiCredential;
+use iam::{Iam, TokenScope};
+
+const MINUTES_PER_DAY: u64 = 24 * 60;
+/// CCE's documented maximum certificate lifetimes in days.
+const HUAWEI_MAX_DAYS: u64 = 1827;
+const OTC_MAX_DAYS: u64 = 1825;
+
+/// What a session's credentials are scoped to.
+#[derive(Debug, Clone)]
+enum Scope {
+    /// A regional project (CCE): `X-Project-Id`.
+    Project {
+        region: String,
+        project_id: Option<String>,
+    },
+    /// The account (UCS): `X-Domain-Id` with AK/SK.
+    Global,
+}
+
+/// Credentials made ready to send: a signer or a token, and the scope header.
+#[derive(Debug)]
+struct Session {
+    auth: Authorizer,
+    scope_header: Option<(&'static str, String)>,
+    credential_hint: &'static str,
+}
+
+impl Session {
+    fn request(&self, method: Method, url: &Url, body: &[u8], env: &Env) -> Request {
+        let headers = self
+            .scope_header
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect();
+        self.auth.authorize(
+            Unsigned {
+                method,
+                url,
+                headers,
+                body,
+            },
+            env.now(),
+        )
+    }
+}
+
+/// One service endpoint with its credentials; IAM is asked at most once
+/// per command, and a refusal is remembered so that several cluster ids
+/// never repeat a wrong password (accounts lock after a few).
+struct Client {
+    endpoint: Url,
+    iam_endpoint: Url,
+    credential: HuaweiCredential,
+    scope: Scope,
+    http: HttpClient,
+    env: Arc<Env>,
+    ui: Ui,
+    session: OnceCell<Result<Session, ApiError>>,
+}
+
+/// Where a client talks to and with what, before any request.
+struct ClientSetup<'a> {
+    endpoint: Url,
+    iam_endpoint: Url,
+    scope: Scope,
+    http: &'a HttpSettings,
+    env: Arc<Env>,
+    ui: Ui,
+    label: &'static str,
+}
+
+impl Client {
+    fn new(setup: ClientSetup<'_>) -> Result<Self, SetupError> {
+        let credential_scope = match setup.scope {
+            Scope::Project { .. } => credential::Scope::Project,
+            Scope::Global => credential::Scope::Global,
+        };
+        let Found { value, source } = credential::load(&setup.env, credential_scope)?;
+        setup.ui.detail(&format!(
+            "{}: credentials from {source}, endpoint {}, IAM {}",
+            setup.label, setup.endpoint, setup.iam_endpoint
+        ));
+        let http = HttpClient::new(
+            setup.http,
+            &[&setup.endpoint, &setup.iam_endpoint],
+            None,
+            setup.ui,
+        )?;
+        Ok(Client {
+            endpoint: setup.endpoint,
+            iam_endpoint: setup.iam_endpoint,
+            credential: value,
+            scope: setup.scope,
+            http,
+            env: setup.env,
+            ui: setup.ui,
+            session: OnceCell::new(),
+        })
+    }
+
+    async fn session(&self) -> Result<&Session, ApiError> {
+        self.session
+            .get_or_init(|| self.open_session())
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    async fn open_session(&self) -> Result<Session, ApiError> {
+        let iam = Iam {
+            endpoint: &self.iam_endpoint,
+            http: &self.http,
+            env: &self.env,
+        };
+        let env_var = |name: &str| self.env.var(name).map(str::to_string);
+        match (&self.credential, &self.scope) {
+            (HuaweiCredential::AkSk(keys), scope) => {
+                let hint = "check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or ~/.huaweicloud/credentials), and this machine's clock";
+                let auth = Authorizer::AkSk {
+                    ak: keys.ak.clone(),
+                    sk: keys.sk.clone(),
+                    security_token: keys.security_token.clone(),
+                };
+                let scope_header = match scope {
+                    Scope::Project { region, project_id } => {
+                        let known = project_id
+                            .clone()
+                            .or_else(|| env_var("HUAWEICLOUD_SDK_PROJECT_ID"))
+                            .or_else(|| keys.project_id.clone());
+                        let id = match known {
+                            Some(id) => id,
+                            None => iam.project_id(&auth, region, hint).await?,
+                        };
+                        ("X-Project-Id", id)
+                    }
+                    Scope::Global => {
+                        let known =
+                            env_var("HUAWEICLOUD_SDK_DOMAIN_ID").or_else(|| keys.domain_id.clone());
+                        let id = match known {
+                            Some(id) => id,
+                            None => iam.domain_id(&auth, hint).await?,
+                        };
+                        ("X-Domain-Id", id)
+                    }
+                };
+                self.ui
+                    .detail(&format!("{}: {}", scope_header.0, scope_header.1));
+                Ok(Session {
+                    auth,
+                    scope_header: Some(scope_header),
+                    credential_hint: hint,
+                })
+            }
+            (HuaweiCredential::Token(token), scope) => {
+                let hint = "the token (OS_AUTH_TOKEN) is invalid or expired: get a new one";
+                let auth = Authorizer::Token(token.clone());
+                let scope_header = match scope {
+                    Scope::Project { region, project_id } => {
+                        let known = project_id
+                            .clone()
+                            .or_else(|| env_var("HUAWEICLOUD_SDK_PROJECT_ID"));
+                        let id = match known {
+                            Some(id) => id,
+                            None => iam.project_id(&auth, region, hint).await?,
+                        };
+                        Some(("X-Project-Id", id))
+                    }
+                    Scope::Global => None,
+                };
+                Ok(Session {
+                    auth,
+                    scope_header,
+                    credential_hint: hint,
+                })
+            }
+            (
+                HuaweiCredential::Password {
+                    user,
+                    password,
+                    domain,
+                },
+                scope,
+            ) => {
+                let hint = "the IAM token issued for OS_USERNAME was refused: check the user's permissions";
+                match scope {
+                    Scope::Project { region, project_id } => {
+                        let known = project_id
+                            .clone()
+                            .or_else(|| env_var("HUAWEICLOUD_SDK_PROJECT_ID"));
+                        let token_scope = match &known {
+                            Some(id) => TokenScope::ProjectId(id),
+                            None => TokenScope::ProjectName(region),
+                        };
+                        let issued = iam
+                            .password_token(user, password, domain, token_scope)
+                            .await?;
+                        let auth = Authorizer::Token(issued.token);
+                        let id = match known.or(issued.project_id) {
+                            Some(id) => id,
+                            None => iam.project_id(&auth, region, hint).await?,
+                        };
+                        Ok(Session {
+                            auth,
+                            scope_header: Some(("X-Project-Id", id)),
+                            credential_hint: hint,
+                        })
+                    }
+                    Scope::Global => {
+                        let issued = iam
+                            .password_token(user, password, domain, TokenScope::Domain)
+                            .await?;
+                        Ok(Session {
+                            auth: Authorizer::Token(issued.token),
+                            scope_header: None,
+                            credential_hint: hint,
+                        })
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `kubefetch cce`.
+pub struct Cce {
+    client: Client,
+    region: String,
+    duration_days: i64,
+    allow_insecure: bool,
+}
+
+impl Cce {
+    pub fn new(
+        settings: &FetchSettings,
+        region: Option<&str>,
+        project_id: Option<&str>,
+        allow_insecure: bool,
+        env: Arc<Env>,
+        ui: Ui,
+    ) -> Result<Self, SetupError> {
+        for id in &settings.cluster_ids {
+            endpoints::validate_cluster_id("cce", id)?;
+        }
+        if settings.profile.is_some() {
+            return Err(no_profiles("cce").into());
+        }
+        let region = region
+            .map(str::to_string)
+            .or_else(|| env.var("OS_REGION_NAME").map(str::to_string))
+            .ok_or_else(|| {
+                UsageError::new("no region for cce").with_hint(
+                    "pass --region (e.g. cn-north-4, or eu-de for Open Telekom Cloud), or set OS_REGION_NAME",
+                )
+            })?;
+        endpoints::validate_region(&region)?;
+        if let Some(id) = project_id {
+            validate_project_id(id)?;
+        }
+        let duration_days = duration_days(settings.ttl_minutes, endpoints::is_otc(&region))?;
+        let endpoint = settings.endpoint_or(
+            &env,
+            "KUBEFETCH_CCE_ENDPOINT",
+            &endpoints::regional("cce", &region),
+        )?;
+        let client = Client::new(ClientSetup {
+            endpoint,
+            iam_endpoint: endpoints::iam(&env, Some(&region))?,
+            scope: Scope::Project {
+                region: region.clone(),
+                project_id: project_id.map(str::to_string),
+            },
+            http: &settings.http,
+            env,
+            ui,
+            label: "cce",
+        })?;
+        Ok(Cce {
+            client,
+            region,
+            duration_days,
+            allow_insecure,
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn allow_insecure(&self) -> bool {
+        self.allow_insecure
+    }
+
+    pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
+        let client = &self.client;
+        let session = client.session().await?;
+        let project_id = session
+            .scope_header
+            .as_ref()
+            .map(|(_, id)| id.as_str())
+            .unwrap_or_default();
+        let url = url_with(
+            &client.endpoint,
+            &format!("/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert"),
+            &[],
+        );
+        let body = serde_json::to_vec(&CertDuration {
+            duration: self.duration_days,
+        })
+        .map_err(|e| {
+            ApiError::new(
+                ErrorKind::Internal,
+                format!("cannot encode the request: {e}"),
+            )
+        })?;
+        let subject = Subject {
+            service: "CCE",
+            cluster_id: Some(cluster_id),
+            credential_hint: session.credential_hint,
+        };
+        let posted = client
+            .http
+            .send(
+                || session.request(Method::POST, &url, &body, &client.env),
+                |response| api::judge_cert_post(response, &subject),
+            )
+            .await?;
+        let answer = match posted {
+            CertAnswer::Kubeconfig(answer) => answer,
+            CertAnswer::OnlyLegacy => {
+                client.ui.detail(
+                    "cce: the clustercert POST is not available here; using the legacy GET",
+                );
+                client
+                    .http
+                    .send(
+                        || session.request(Method::GET, &url, b"", &client.env),
+                        |response| api::judge_kubeconfig(response, &subject, &[200]),
+                    )
+                    .await?
+            }
+        };
+        let source = context::choose(&answer.text, private, self.allow_insecure, cluster_id)
+            .map_err(|e| e.request_id(answer.request_id.clone()))?;
+        Ok(Answer {
+            kubeconfig_text: answer.text,
+            source_context: Some(source),
+            expires_at: None,
+            request_id: answer.request_id,
+        })
+    }
+}
+
+/// `kubefetch ucs`.
+pub struct Ucs {
+    client: Client,
+    allow_insecure: bool,
+}
+
+impl Ucs {
+    pub fn new(
+        settings: &FetchSettings,
+        allow_insecure: bool,
+        env: Arc<Env>,
+        ui: Ui,
+    ) -> Result<Self, SetupError> {
+        for id in &settings.cluster_ids {
+            endpoints::validate_cluster_id("ucs", id)?;
+        }
+        if settings.profile.is_some() {
+            return Err(no_profiles("ucs").into());
+        }
+        if let Some(ttl) = settings.ttl_minutes {
+            return Err(UsageError::new(format!(
+                "ucs does not support --ttl ({}): UCS sets the credential's lifetime itself",
+                format_minutes(ttl)
+            ))
+            .with_hint("drop --ttl")
+            .into());
+        }
+        let endpoint =
+            settings.endpoint_or(&env, "KUBEFETCH_UCS_ENDPOINT", endpoints::UCS_DEFAULT)?;
+        Ok(Ucs {
+            client: ucs_client(endpoint, &settings.http, env, ui)?,
+            allow_insecure,
+        })
+    }
+
+    pub fn allow_insecure(&self) -> bool {
+        self.allow_insecure
+    }
+
+    pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
+        let client = &self.client;
+        let session = client.session().await?;
+        let url = url_with(
+            &client.endpoint,
+            &format!("/v1/clusters/{cluster_id}/kubeconfig"),
+            &[],
+        );
+        let subject = Subject {
+            service: "UCS",
+            cluster_id: Some(cluster_id),
+            credential_hint: session.credential_hint,
+        };
+        let answer = client
+            .http
+            .send(
+                || session.request(Method::POST, &url, b"", &client.env),
+                |response| api::judge_kubeconfig(response, &subject, &[200, 201]),
+            )
+            .await?;
+        let source = context::choose(&answer.text, private, self.allow_insecure, cluster_id)
+            .map_err(|e| e.request_id(answer.request_id.clone()))?;
+        Ok(Answer {
+            kubeconfig_text: answer.text,
+            source_context: Some(source),
+            expires_at: None,
+            request_id: answer.request_id,
+        })
+    }
+}
+
+/// UCS is global: account-scoped credentials and the global IAM.
+fn ucs_client(
+    endpoint: Url,
+    http: &HttpSettings,
+    env: Arc<Env>,
+    ui: Ui,
+) -> Result<Client, SetupError> {
+    let iam_endpoint = endpoints::iam(&env, None)?;
+    Client::new(ClientSetup {
+        endpoint,
+        iam_endpoint,
+        scope: Scope::Global,
+        http,
+        env,
+        ui,
+        label: "ucs",
+    })
+}
+
+fn no_profiles(command: &str) -> UsageError {
+    UsageError::new(format!("{command} does not support --profile"))
+        .with_hint("Huawei credentials come from HUAWEICLOUD_SDK_AK/SK, HUAWEICLOUD_SDK_CREDENTIALS_FILE, ~/.huaweicloud/credentials, OS_AUTH_TOKEN or OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME")
+}
+
+fn validate_project_id(id: &str) -> Result<(), UsageError> {
+    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "invalid --project-id '{}': expected letters and digits only",
+            id.escape_debug()
+        ))
+        .with_hint("project ids look like 0a1b2c3d4e5f60718293a4b5c6d7e8f9 (IAM > Projects)"))
+    }
+}
+
+/// `--ttl` as CCE's `duration`: whole days in the cloud's range; without
+/// `--ttl` the maximum (-1 on Huawei Cloud; OTC documents no -1).
+fn duration_days(ttl_minutes: Option<u64>, otc: bool) -> Result<i64, UsageError> {
+    let max_days = if otc { OTC_MAX_DAYS } else { HUAWEI_MAX_DAYS };
+    let Some(minutes) = ttl_minutes else {
+        return Ok(if otc { OTC_MAX_DAYS as i64 } else { -1 });
+    };
+    if minutes % MINUTES_PER_DAY != 0 {
+        return Err(UsageError::new(format!(
+            "cce certificates last whole days; --ttl {} is not a whole number of days",
+            format_minutes(minutes)
+        ))
+        .with_hint(format!("use e.g. --ttl 1d, up to --ttl {max_days}d")));
+    }
+    let days = minutes / MINUTES_PER_DAY;
+    if days > max_days {
+        return Err(UsageError::new(format!(
+            "--ttl {} is beyond what cce allows (1d to {max_days}d)",
+            format_minutes(minutes)
+        ))
+        .with_hint("drop --ttl for the longest lifetime"));
+    }
+    Ok(days as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_becomes_whole_days_within_the_clouds_range() {
+        assert_eq!(duration_days(None, false).unwrap(), -1);
+        assert_eq!(duration_days(None, true).unwrap(), 1825);
+        assert_eq!(duration_days(Some(7 * 1440), false).unwrap(), 7);
+        assert_eq!(duration_days(Some(1827 * 1440), false).unwrap(), 1827);
+        assert!(duration_days(Some(1827 * 1440), true).is_err());
+        assert!(duration_days(Some(1828 * 1440), false)
+            .unwrap_err()
+            .message
+            .contains("beyond"));
+        let sub_day = duration_days(Some(90), false).unwrap_err();
+        assert!(
+            sub_day.message.contains("whole days"),
+            "{}",
+            sub_day.message
+        );
+    }
+
+    #[test]
+    fn project_ids_are_plain() {
+        validate_project_id("0a1b2c3d4e5f60718293a4b5c6d7e8f9").unwrap();
+        for bad in ["", "../x", "a b", "a/b"] {
+            assert!(validate_project_id(bad).is_err(), "{bad:?}");
+        }
+    }
+}
