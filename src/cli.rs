@@ -17,6 +17,11 @@ Environment:
   HTTPS_PROXY, NO_PROXY      proxy for API requests
   TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, TENCENTCLOUD_REGION,
   TCCLI_PROFILE              Tencent credentials, region and tccli profile
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN,
+  ALIBABA_CLOUD_REGION_ID, ALIBABA_CLOUD_PROFILE
+                             Alibaba credentials (STS token optional), region and aliyun CLI profile
+  ALIBABA_CLOUD_CREDENTIALS_FILE
+                             Alibaba SDK credentials file (default ~/.alibabacloud/credentials.ini)
 
 Credentials are never taken from the command line. Exit codes: 0 ok, 1 internal error,
 2 usage, 3 credentials, 4 cluster not found, 5 provider or network, 6 local kubeconfig.";
@@ -39,6 +44,9 @@ pub enum Command {
     /// Tencent Cloud TKE (DescribeClusterKubeconfig)
     #[command(after_help = ENV_HELP)]
     Tke(TkeArgs),
+    /// Alibaba Cloud ACK (DescribeClusterUserKubeconfig)
+    #[command(after_help = ENV_HELP)]
+    Ack(AckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +54,20 @@ pub struct TkeArgs {
     /// Region of the clusters, e.g. ap-guangzhou [env: TENCENTCLOUD_REGION, else the tccli profile]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// Region of the clusters, e.g. cn-hangzhou [env: ALIBABA_CLOUD_REGION_ID, else the aliyun profile]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Sign with the legacy ROA HMAC-SHA1 signature (old private deployments) instead of ACS3
+    #[arg(long)]
+    pub signature_v2: bool,
 
     #[command(flatten)]
     pub fetch: FetchArgs,

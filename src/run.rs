@@ -69,12 +69,14 @@ pub async fn run(command: Command, env: Env) -> i32 {
 fn fetch_args(command: &Command) -> &FetchArgs {
     match command {
         Command::Tke(args) => &args.fetch,
+        Command::Ack(args) => &args.fetch,
     }
 }
 
 fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Tke(_) => "tke",
+        Command::Ack(_) => "ack",
     }
 }
 
@@ -308,6 +310,7 @@ fn setup_failure(provider: &str, error: SetupError) -> Failure {
 fn credentials_hint(provider: &str) -> &'static str {
     match provider {
         "tke" => "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` (use --profile for a named profile)",
+        "ack" => "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure` (use --profile for a named profile)",
         _ => "see `kubefetch --help` for where credentials are read from",
     }
 }

@@ -275,6 +275,7 @@ mod tests {
         full.extend_from_slice(argv);
         match crate::cli::Cli::try_parse_from(full).unwrap().command {
             crate::cli::Command::Tke(a) => a.fetch,
+            other => unreachable!("parsed as tke: {other:?}"),
         }
     }
 

@@ -2,6 +2,7 @@
 //! credentials), fetch one cluster's kubeconfig, and hand it on for
 //! normalisation.
 
+pub mod alibaba;
 pub mod error;
 pub mod tencent;
 
@@ -43,6 +44,7 @@ pub struct Answer {
 
 pub enum Provider {
     Tke(tencent::Tke),
+    Ack(alibaba::Ack),
 }
 
 impl Provider {
@@ -60,6 +62,17 @@ impl Provider {
                 env,
                 ui,
             )?)),
+            Command::Ack(args) => Ok(Provider::Ack(alibaba::Ack::new(
+                settings,
+                args.region.as_deref(),
+                if args.signature_v2 {
+                    alibaba::Signature::RoaV2
+                } else {
+                    alibaba::Signature::V3
+                },
+                env,
+                ui,
+            )?)),
         }
     }
 
@@ -67,12 +80,14 @@ impl Provider {
     pub fn name(&self) -> &'static str {
         match self {
             Provider::Tke(_) => "tke",
+            Provider::Ack(_) => "ack",
         }
     }
 
     pub fn region(&self) -> Option<&str> {
         match self {
             Provider::Tke(tke) => Some(tke.region()),
+            Provider::Ack(ack) => Some(ack.region()),
         }
     }
 
@@ -85,6 +100,7 @@ impl Provider {
     ) -> Result<(Fetched, Vec<String>), ApiError> {
         let answer = match self {
             Provider::Tke(tke) => tke.fetch(cluster_id, settings.private).await?,
+            Provider::Ack(ack) => ack.fetch(cluster_id, settings.private).await?,
         };
         let fetched = finish(
             answer,
