@@ -180,13 +180,30 @@ fn classify(status: u16, code: &str, cluster_id: &str, region: &str) -> (ApiErro
             false,
         );
     }
-    if code.contains("ClusterNotFound") || (status == 404 && code.contains("NotFound")) {
+    if code.contains("ClusterNotFound") {
         return (
             ApiError::new(ErrorKind::NotFound, format!("cluster {cluster_id} not found")).hint(
                 format!(
                     "check the cluster id and the region ({region}); `aliyun cs GET /clusters` lists them"
                 ),
             ),
+            false,
+        );
+    }
+    if code.contains("EndpointNotFound") {
+        return (
+            ApiError::new(
+                ErrorKind::Provider,
+                format!("cluster {cluster_id} has no API server endpoint of the requested type"),
+            )
+            .hint("drop --private for the public endpoint or pass it for the internal one, or enable the endpoint in the ACK console"),
+            false,
+        );
+    }
+    if code.starts_with("InvalidAction") {
+        return (
+            ApiError::new(ErrorKind::Provider, "the endpoint does not serve the ACK API")
+                .hint("check --endpoint or KUBEFETCH_ACK_ENDPOINT (e.g. https://cs.cn-hangzhou.aliyuncs.com)"),
             false,
         );
     }
@@ -338,6 +355,13 @@ mod tests {
             (503, "ServiceUnavailable", ErrorKind::Provider, true),
             (400, "SignatureNonceUsed", ErrorKind::Provider, true),
             (400, "InvalidParameter", ErrorKind::Provider, false),
+            (404, "InvalidAction.NotFound", ErrorKind::Provider, false),
+            (
+                400,
+                "ErrorClusterEndpointNotFound",
+                ErrorKind::Provider,
+                false,
+            ),
         ];
         for (status, code, kind, retry) in cases {
             let (e, retried, _) = outcome(judge(error(status, code), "c1", "cn-hangzhou"));
