@@ -21,7 +21,7 @@ pub struct AlibabaCredential {
 }
 
 /// `~/.aliyun/config.json` as the aliyun CLI writes it (unknown keys ignored).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct CliConfig {
     #[serde(default)]
     current: String,
@@ -29,7 +29,7 @@ struct CliConfig {
     profiles: Vec<CliProfile>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct CliProfile {
     #[serde(default)]
     name: String,
@@ -54,7 +54,11 @@ pub fn load(
 ) -> Result<Found<AlibabaCredential>, CredentialError> {
     let config_path = cli_config_path(env);
     let config = read_cli_config(config_path.as_deref());
-    let cli_profile = cli_profile_name(env, explicit_profile, config.as_ref().ok());
+    let cli_profile = cli_profile_name(
+        env,
+        explicit_profile,
+        config.as_ref().ok().and_then(Option::as_ref),
+    );
     let ini_profile = explicit_profile
         .or_else(|| env.var("ALIBABA_CLOUD_PROFILE"))
         .unwrap_or("default")
@@ -85,7 +89,7 @@ pub fn load(
 
 /// The `region_id` of the aliyun CLI profile in use, if it has one.
 pub fn profile_region(env: &Env, explicit_profile: Option<&str>) -> Option<String> {
-    let config = read_cli_config(cli_config_path(env).as_deref()).ok()?;
+    let config = read_cli_config(cli_config_path(env).as_deref()).ok()??;
     let name = cli_profile_name(env, explicit_profile, Some(&config));
     config
         .profiles
@@ -108,18 +112,18 @@ fn cli_config_path(env: &Env) -> Option<PathBuf> {
     env.home().map(|h| h.join(".aliyun").join("config.json"))
 }
 
-/// A missing file reads as an empty config; a file that exists but cannot
-/// be used is an error, reported by the source that needs it.
-fn read_cli_config(path: Option<&Path>) -> Result<CliConfig, String> {
+/// `Ok(None)` when there is no file; a file that exists but cannot be used
+/// is an error, reported by the source that needs it.
+fn read_cli_config(path: Option<&Path>) -> Result<Option<CliConfig>, String> {
     let Some(path) = path else {
-        return Ok(CliConfig::default());
+        return Ok(None);
     };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(CliConfig::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map(Some).map_err(|e| {
         format!(
             "{} is not valid JSON (line {}, column {})",
             path.display(),
@@ -149,9 +153,13 @@ fn from_env(env: &Env) -> Lookup<AlibabaCredential> {
     }
 }
 
-fn from_cli_config(config: Result<CliConfig, String>, profile: &str) -> Lookup<AlibabaCredential> {
+fn from_cli_config(
+    config: Result<Option<CliConfig>, String>,
+    profile: &str,
+) -> Lookup<AlibabaCredential> {
     let config = match config {
-        Ok(config) => config,
+        Ok(Some(config)) => config,
+        Ok(None) => return Lookup::NotHere("no such file".into()),
         Err(reason) => return Lookup::Broken(reason),
     };
     let Some(found) = config.profiles.into_iter().find(|p| p.name == profile) else {
@@ -420,6 +428,7 @@ mod tests {
                 assert_eq!(tried.len(), 3);
                 assert!(tried[0].source.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"));
                 assert!(tried[1].source.contains("~/.aliyun/config.json"));
+                assert_eq!(tried[1].outcome, "no such file");
                 assert!(tried[2].source.contains("~/.alibabacloud/credentials.ini"));
             }
             other => panic!("{other:?}"),

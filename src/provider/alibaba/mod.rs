@@ -196,7 +196,7 @@ impl Ack {
 fn check_ttl(ttl_minutes: Option<u64>) -> Result<Option<u64>, UsageError> {
     match ttl_minutes {
         Some(minutes) if !TTL_MINUTES.contains(&minutes) => Err(UsageError::new(format!(
-            "ack --ttl {} is out of range: ACK issues credentials for {} to {} ({}..{} minutes)",
+            "--ttl {} is out of range: ACK issues credentials for {} to {} ({}..{} minutes)",
             format_minutes(minutes),
             format_minutes(*TTL_MINUTES.start()),
             format_minutes(*TTL_MINUTES.end()),
