@@ -15,7 +15,7 @@ use crate::error::{ErrorKind, Failure};
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
-use crate::kubeconfig::store::{update, StoreOptions};
+use crate::kubeconfig::store::{update, StoreError, StoreOptions};
 use crate::provider::error::ApiError;
 use crate::provider::{Provider, SetupError};
 use crate::settings::{FetchSettings, Target};
@@ -174,10 +174,7 @@ fn write_file(
         },
         |config| merge(config, fetched, &options),
     )
-    .map_err(|e| {
-        let hint = e.hint();
-        Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(hint)
-    })?;
+    .map_err(store_failure)?;
     for warning in &written.warnings {
         ui.warn(warning);
     }
@@ -324,6 +321,29 @@ fn api_failure(provider: &str, cluster_id: &str, e: ApiError) -> Failure {
         causes: Vec::new(),
         hint: e.hint.clone(),
     }
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    let hint = match &e {
+        StoreError::Lock { .. } => {
+            "another kubectl or kubefetch is writing this file; retry, or remove the .lock file if none is running"
+        }
+        StoreError::Merge { .. } => {
+            "pass --context NAME to choose another name, or --force to replace the existing entries"
+        }
+        StoreError::Invalid { .. } | StoreError::NotText { .. } => {
+            "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
+        }
+        _ => "check the file's permissions and the free disk space",
+    };
+    let mut failure =
+        Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(Some(hint.to_string()));
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        failure.causes.push(cause.to_string());
+        source = cause.source();
+    }
+    failure
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {

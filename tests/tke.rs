@@ -33,7 +33,11 @@ fn fetch_merges_renames_switches_and_records_provenance() {
     let out = s.run(&["tke", CLUSTER, "--region", REGION]);
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "", "stdout carries only data");
-    assert!(stderr(&out).contains("Added context tke-cls-65r1c5nu"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Added context tke-cls-65r1c5nu"),
+        "{}",
+        stderr(&out)
+    );
 
     let path = s.default_kubeconfig();
     let config = yaml(&path);
@@ -60,14 +64,26 @@ fn fetch_merges_renames_switches_and_records_provenance() {
 
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let dir_mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700);
     assert!(!path.with_extension("lock").exists());
 
     // The request said which endpoint it wanted, explicitly.
-    let request = s.cloud.requests().into_iter().find(|r| matches!(r.provider, Provider::Tke)).unwrap();
+    let request = s
+        .cloud
+        .requests()
+        .into_iter()
+        .find(|r| matches!(r.provider, Provider::Tke))
+        .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
-    assert_eq!(body, serde_json::json!({"ClusterId": CLUSTER, "IsExtranet": true}));
+    assert_eq!(
+        body,
+        serde_json::json!({"ClusterId": CLUSTER, "IsExtranet": true})
+    );
 
     assert_kubectl_accepts(&path, name);
 }
@@ -78,7 +94,11 @@ fn a_rerun_is_idempotent() {
     assert_code(&s.run(&["tke", CLUSTER, "--region", REGION]), 0);
     let out = s.run(&["tke", CLUSTER, "--region", REGION]);
     assert_code(&out, 0);
-    assert!(stderr(&out).contains("Updated context tke-cls-65r1c5nu"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Updated context tke-cls-65r1c5nu"),
+        "{}",
+        stderr(&out)
+    );
     let config = yaml(&s.default_kubeconfig());
     assert_eq!(names(&config, "contexts"), ["tke-cls-65r1c5nu"]);
     assert_eq!(names(&config, "clusters"), ["tke-cls-65r1c5nu"]);
@@ -89,12 +109,30 @@ fn a_rerun_is_idempotent() {
 fn private_fetches_the_intranet_kubeconfig_under_its_own_name() {
     let s = Sandbox::new();
     assert_code(&s.run(&["tke", CLUSTER, "--region", REGION]), 0);
-    assert_code(&s.run(&["tke", CLUSTER, "--region", REGION, "--private"]), 0);
+    assert_code(
+        &s.run(&["tke", CLUSTER, "--region", REGION, "--private"]),
+        0,
+    );
     let config = yaml(&s.default_kubeconfig());
-    assert_eq!(names(&config, "contexts"), ["tke-cls-65r1c5nu", "tke-cls-65r1c5nu-private"]);
-    assert_eq!(cluster_server(&config, "tke-cls-65r1c5nu-private"), s.cloud.kube_url(true));
-    assert_eq!(config["current-context"].as_str(), Some("tke-cls-65r1c5nu-private"));
-    let last = s.cloud.requests().into_iter().rev().find(|r| matches!(r.provider, Provider::Tke)).unwrap();
+    assert_eq!(
+        names(&config, "contexts"),
+        ["tke-cls-65r1c5nu", "tke-cls-65r1c5nu-private"]
+    );
+    assert_eq!(
+        cluster_server(&config, "tke-cls-65r1c5nu-private"),
+        s.cloud.kube_url(true)
+    );
+    assert_eq!(
+        config["current-context"].as_str(),
+        Some("tke-cls-65r1c5nu-private")
+    );
+    let last = s
+        .cloud
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| matches!(r.provider, Provider::Tke))
+        .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&last.body).unwrap();
     assert_eq!(body["IsExtranet"], serde_json::json!(false));
     assert_kubectl_accepts(&s.default_kubeconfig(), "tke-cls-65r1c5nu-private");
@@ -103,13 +141,22 @@ fn private_fetches_the_intranet_kubeconfig_under_its_own_name() {
 #[test]
 fn several_clusters_to_stdout_touch_no_file() {
     let s = Sandbox::new();
-    let out = s.run(&["tke", "cls-a", "cls-b", "--region", REGION, "--kubeconfig", "-"]);
+    let out = s.run(&[
+        "tke",
+        "cls-a",
+        "cls-b",
+        "--region",
+        REGION,
+        "--kubeconfig",
+        "-",
+    ]);
     assert_code(&out, 0);
     let printed: serde_yaml::Value = serde_yaml::from_str(&stdout(&out)).unwrap();
     assert_eq!(names(&printed, "contexts"), ["tke-cls-a", "tke-cls-b"]);
     assert_eq!(printed["current-context"].as_str(), Some("tke-cls-a"));
     assert_eq!(
-        context(&printed, "tke-cls-b")["context"]["extensions"][0]["extension"]["clusterId"].as_str(),
+        context(&printed, "tke-cls-b")["context"]["extensions"][0]["extension"]["clusterId"]
+            .as_str(),
         Some("cls-b")
     );
     assert!(!s.default_kubeconfig().exists());
@@ -125,7 +172,17 @@ fn several_clusters_to_stdout_touch_no_file() {
 fn json_summary_with_a_chosen_name_and_no_switch() {
     let s = Sandbox::new();
     assert_code(&s.run(&["tke", "cls-a", "--region", REGION]), 0);
-    let out = s.run(&["tke", "cls-b", "--region", REGION, "--output", "json", "--no-switch", "--context", "prod"]);
+    let out = s.run(&[
+        "tke",
+        "cls-b",
+        "--region",
+        REGION,
+        "--output",
+        "json",
+        "--no-switch",
+        "--context",
+        "prod",
+    ]);
     assert_code(&out, 0);
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let path = s.default_kubeconfig();
@@ -153,7 +210,10 @@ fn tccli_profile_supplies_credentials_and_region() {
         })
         .to_string(),
     );
-    s.write_home_file(".tccli/work.configure", r#"{"_sys_param":{"region":"ap-shanghai"}}"#);
+    s.write_home_file(
+        ".tccli/work.configure",
+        r#"{"_sys_param":{"region":"ap-shanghai"}}"#,
+    );
     let out = s
         .kubefetch()
         .env_remove("TENCENTCLOUD_SECRET_ID")
@@ -163,8 +223,17 @@ fn tccli_profile_supplies_credentials_and_region() {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    let request = s.cloud.requests().into_iter().find(|r| matches!(r.provider, Provider::Tke)).unwrap();
-    let region = request.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-tc-region")).unwrap();
+    let request = s
+        .cloud
+        .requests()
+        .into_iter()
+        .find(|r| matches!(r.provider, Provider::Tke))
+        .unwrap();
+    let region = request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-tc-region"))
+        .unwrap();
     assert_eq!(region.1, "ap-shanghai");
     let config = yaml(&s.default_kubeconfig());
     assert_eq!(
@@ -176,7 +245,10 @@ fn tccli_profile_supplies_credentials_and_region() {
 #[test]
 fn wrong_secret_is_an_auth_error_with_code_and_request_id() {
     let s = Sandbox::new();
-    let before = s.write_home_file(".kube/config", "apiVersion: v1\nkind: Config\npreferences: {}\n");
+    let before = s.write_home_file(
+        ".kube/config",
+        "apiVersion: v1\nkind: Config\npreferences: {}\n",
+    );
     let original = std::fs::read(&before).unwrap();
     let out = s
         .kubefetch()
@@ -202,7 +274,10 @@ fn unknown_cluster_is_not_found() {
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary[0]["status"], "error");
     assert_eq!(summary[0]["error"]["kind"], "not_found");
-    assert_eq!(summary[0]["error"]["code"], "ResourceNotFound.ClusterNotFound");
+    assert_eq!(
+        summary[0]["error"]["code"],
+        "ResourceNotFound.ClusterNotFound"
+    );
     assert!(summary[0]["error"]["requestId"].is_string());
     assert!(!s.default_kubeconfig().exists());
 }
@@ -214,7 +289,10 @@ fn one_failure_among_several_still_writes_the_others() {
     assert_code(&out, 4);
     let config = yaml(&s.default_kubeconfig());
     assert_eq!(names(&config, "contexts"), ["tke-cls-a", "tke-cls-b"]);
-    assert!(config["current-context"].is_null(), "several clusters never switch");
+    assert!(
+        config["current-context"].is_null(),
+        "several clusters never switch"
+    );
     assert!(stderr(&out).contains("cls-nope"));
 }
 
@@ -223,14 +301,49 @@ fn usage_errors_send_nothing() {
     let s = Sandbox::new();
     let cases: &[(&[&str], &str)] = &[
         (&["tke", CLUSTER], "no region"),
-        (&["tke", "../etc", "--region", REGION], "malformed cluster id"),
-        (&["tke", "cls/x", "--region", REGION], "malformed cluster id"),
-        (&["tke", CLUSTER, "--region", REGION, "--ttl", "60"], "--ttl"),
-        (&["tke", CLUSTER, "--region", REGION, "--endpoint", "http://203.0.113.9"], "plain http"),
-        (&["tke", "cls-a", "cls-b", "--region", REGION, "--context", "x"], "only one cluster"),
+        (
+            &["tke", "../etc", "--region", REGION],
+            "malformed cluster id",
+        ),
+        (
+            &["tke", "cls/x", "--region", REGION],
+            "malformed cluster id",
+        ),
+        (
+            &["tke", CLUSTER, "--region", REGION, "--ttl", "60"],
+            "--ttl",
+        ),
+        (
+            &[
+                "tke",
+                CLUSTER,
+                "--region",
+                REGION,
+                "--endpoint",
+                "http://203.0.113.9",
+            ],
+            "plain http",
+        ),
+        (
+            &[
+                "tke",
+                "cls-a",
+                "cls-b",
+                "--region",
+                REGION,
+                "--context",
+                "x",
+            ],
+            "only one cluster",
+        ),
     ];
     for (args, message) in cases {
-        let out = s.kubefetch().env_remove("TENCENTCLOUD_REGION").args(*args).output().unwrap();
+        let out = s
+            .kubefetch()
+            .env_remove("TENCENTCLOUD_REGION")
+            .args(*args)
+            .output()
+            .unwrap();
         assert_code(&out, 2);
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
@@ -250,7 +363,11 @@ fn missing_credentials_list_every_source() {
         .unwrap();
     assert_code(&out, 3);
     let err = stderr(&out);
-    for source in ["TENCENTCLOUD_SECRET_ID", "~/.tccli/default.credential", "~/.tencentcloud/credentials"] {
+    for source in [
+        "TENCENTCLOUD_SECRET_ID",
+        "~/.tccli/default.credential",
+        "~/.tencentcloud/credentials",
+    ] {
         assert!(err.contains(source), "{err}");
     }
     assert_eq!(tke_requests(&s), 0);
@@ -264,7 +381,11 @@ fn an_invalid_existing_kubeconfig_is_left_byte_identical() {
     let out = s.run(&["tke", CLUSTER, "--region", REGION]);
     assert_code(&out, 6);
     assert_eq!(std::fs::read(&path).unwrap(), original);
-    assert!(stderr(&out).contains(&path.display().to_string()), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&path.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -301,11 +422,17 @@ fn foreign_entries_are_not_overwritten_without_force() {
     let out = s.run(&["tke", "cls-a", "--region", REGION]);
     assert_code(&out, 6);
     let err = stderr(&out);
-    assert!(err.contains("--force") && err.contains("--context"), "{err}");
+    assert!(
+        err.contains("--force") && err.contains("--context"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), existing);
 
     assert_code(&s.run(&["tke", "cls-a", "--region", REGION, "--force"]), 0);
-    assert_eq!(cluster_server(&yaml(&path), "tke-cls-a"), s.cloud.kube_url(false));
+    assert_eq!(
+        cluster_server(&yaml(&path), "tke-cls-a"),
+        s.cloud.kube_url(false)
+    );
 }
 
 #[test]
@@ -320,15 +447,22 @@ fn unknown_fields_namespace_and_other_entries_survive() {
     contexts[0]["context"]["namespace"] = serde_yaml::Value::from("team-a");
     contexts.insert(
         0,
-        serde_yaml::from_str("{name: other, context: {cluster: other, user: other, x-field: 1}}").unwrap(),
+        serde_yaml::from_str("{name: other, context: {cluster: other, user: other, x-field: 1}}")
+            .unwrap(),
     );
     std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
 
     assert_code(&s.run(&["tke", "cls-a", "--region", REGION]), 0);
     let after = yaml(&path);
     assert_eq!(names(&after, "contexts"), ["other", "tke-cls-a"]);
-    assert_eq!(context(&after, "tke-cls-a")["context"]["namespace"].as_str(), Some("team-a"));
-    assert_eq!(context(&after, "other")["context"]["x-field"].as_i64(), Some(1));
+    assert_eq!(
+        context(&after, "tke-cls-a")["context"]["namespace"].as_str(),
+        Some("team-a")
+    );
+    assert_eq!(
+        context(&after, "other")["context"]["x-field"].as_i64(),
+        Some(1)
+    );
     assert_eq!(after["x-custom"].as_str(), Some("kept"));
     assert_eq!(after["preferences"]["colors"].as_bool(), Some(true));
 }
@@ -346,10 +480,23 @@ fn kubeconfig_env_list_targets_the_file_holding_the_context() {
         .unwrap();
     assert_code(&out, 0);
     let list = format!("{}:{}", first.display(), second.display());
-    let out = s.kubefetch().env("KUBECONFIG", &list).args(["tke", "cls-a", "--region", REGION]).output().unwrap();
+    let out = s
+        .kubefetch()
+        .env("KUBECONFIG", &list)
+        .args(["tke", "cls-a", "--region", REGION])
+        .output()
+        .unwrap();
     assert_code(&out, 0);
-    assert!(!first.exists(), "the context already lived in the second file");
-    let out = s.kubefetch().env("KUBECONFIG", &list).args(["tke", "cls-b", "--region", REGION]).output().unwrap();
+    assert!(
+        !first.exists(),
+        "the context already lived in the second file"
+    );
+    let out = s
+        .kubefetch()
+        .env("KUBECONFIG", &list)
+        .args(["tke", "cls-b", "--region", REGION])
+        .output()
+        .unwrap();
     assert_code(&out, 0);
     assert_eq!(names(&yaml(&first), "contexts"), ["tke-cls-b"]);
 }
@@ -364,10 +511,20 @@ fn a_symlinked_kubeconfig_stays_a_symlink() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let out = s.run(&["tke", "cls-a", "--region", REGION]);
     assert_code(&out, 0);
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(names(&yaml(&real), "contexts"), ["tke-cls-a"]);
-    assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
-    assert!(stderr(&out).contains("readable by"), "group-readable files are warned about: {}", stderr(&out));
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(
+        stderr(&out).contains("readable by"),
+        "group-readable files are warned about: {}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -377,14 +534,19 @@ fn persistent_server_errors_are_retried_then_fail() {
     let out = s.run(&["tke", CLUSTER, "--region", REGION, "--retries", "2"]);
     assert_code(&out, 5);
     assert_eq!(tke_requests(&s), 3);
-    assert!(stderr(&out).contains("after 3 attempts"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("after 3 attempts"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!s.default_kubeconfig().exists());
 }
 
 #[test]
 fn throttling_is_retried_until_it_clears() {
     let s = Sandbox::new();
-    s.cloud.inject(tke_fault(FaultKind::Throttle { retry_after: None }, 2));
+    s.cloud
+        .inject(tke_fault(FaultKind::Throttle { retry_after: None }, 2));
     let out = s.run(&["tke", CLUSTER, "--region", REGION]);
     assert_code(&out, 0);
     assert_eq!(tke_requests(&s), 3);
@@ -407,7 +569,11 @@ fn malformed_and_hostile_answers_are_refused_and_nothing_is_written() {
         let out = s.run(&["tke", CLUSTER, "--region", REGION, "--retries", "1"]);
         assert_code(&out, 5);
         assert!(!s.default_kubeconfig().exists(), "{label}");
-        assert!(stderr(&out).starts_with("error: tke cls-65r1c5nu:"), "{label}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: tke cls-65r1c5nu:"),
+            "{label}: {}",
+            stderr(&out)
+        );
     }
 }
 
@@ -417,7 +583,11 @@ fn a_disabled_access_type_is_warned_about() {
     s.cloud.inject(tke_fault(FaultKind::UnresolvableServer, 1));
     let out = s.run(&["tke", CLUSTER, "--region", REGION]);
     assert_code(&out, 0);
-    assert!(stderr(&out).contains("does not resolve"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not resolve"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -427,7 +597,17 @@ fn verbose_output_never_shows_secrets() {
     let out = s
         .kubefetch()
         .env("TENCENTCLOUD_TOKEN", "session-token-must-not-leak")
-        .args(["tke", CLUSTER, "--region", REGION, "-vv", "--kubeconfig", "-", "--output", "json"])
+        .args([
+            "tke",
+            CLUSTER,
+            "--region",
+            REGION,
+            "-vv",
+            "--kubeconfig",
+            "-",
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
     // The fake rejects the unknown token; what matters is what was printed.
@@ -440,7 +620,9 @@ fn verbose_output_never_shows_secrets() {
     assert_code(&out, 0);
     let err = stderr(&out);
     let config = yaml(&s.default_kubeconfig());
-    let key = config["users"][0]["user"]["client-key-data"].as_str().unwrap();
+    let key = config["users"][0]["user"]["client-key-data"]
+        .as_str()
+        .unwrap();
     assert!(!err.contains(key));
     assert!(!err.contains(&env["TENCENTCLOUD_SECRET_KEY"]));
 }
@@ -452,10 +634,26 @@ fn help_documents_every_flag_and_env_var() {
     assert_code(&out, 0);
     let help = stdout(&out);
     for item in [
-        "--region", "--private", "--ttl", "--kubeconfig", "--context", "--no-switch", "--force",
-        "--profile", "--endpoint", "--output", "--timeout", "--retries", "--quiet", "--verbose",
-        "KUBEFETCH_TKE_ENDPOINT", "KUBEFETCH_CA_BUNDLE", "HTTPS_PROXY", "TENCENTCLOUD_SECRET_ID",
-        "TCCLI_PROFILE", "KUBECONFIG",
+        "--region",
+        "--private",
+        "--ttl",
+        "--kubeconfig",
+        "--context",
+        "--no-switch",
+        "--force",
+        "--profile",
+        "--endpoint",
+        "--output",
+        "--timeout",
+        "--retries",
+        "--quiet",
+        "--verbose",
+        "KUBEFETCH_TKE_ENDPOINT",
+        "KUBEFETCH_CA_BUNDLE",
+        "HTTPS_PROXY",
+        "TENCENTCLOUD_SECRET_ID",
+        "TCCLI_PROFILE",
+        "KUBECONFIG",
     ] {
         assert!(help.contains(item), "--help lacks {item}");
     }

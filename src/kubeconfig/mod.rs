@@ -1,1 +1,21 @@
+//! The user's kubeconfig: its format, how a provider's answer becomes safe
+//! renamed entries, how those merge into a file, and how the file is found,
+//! locked and replaced atomically.
 
+pub mod certificate;
+pub mod locate;
+pub mod lock;
+pub mod merge;
+pub mod model;
+pub mod normalize;
+pub mod store;
+
+pub use certificate::CertError;
+pub use locate::{locate, LocateError};
+pub use lock::LockError;
+pub use merge::{merge, EntryKind, MergeError, MergeOptions, MergeReport};
+pub use model::{Kubeconfig, ModelError};
+pub use normalize::{
+    normalize, owned_by_kubefetch, standalone, Fetched, NormalizeError, NormalizeInput, Provenance,
+};
+pub use store::{update, StoreError, StoreOptions, Written};

@@ -118,13 +118,14 @@ impl Provider {
                 },
             },
         )?;
-        let mut warnings = Vec::new();
-        if let Provider::Tke(_) = self {
-            warnings.extend(
+        let warnings = match self {
+            Provider::Tke(_) => {
                 tencent::unresolvable_server_warning(&fetched.server, cluster_id, settings.private)
-                    .await,
-            );
-        }
+                    .await
+                    .into_iter()
+                    .collect()
+            }
+        };
         Ok((fetched, warnings))
     }
 }

@@ -131,11 +131,21 @@ pub fn assert_kubectl_accepts(kubeconfig: &Path, context: &str) {
     let view = std::process::Command::new(&kubectl)
         .args(["config", "view", "--raw", "--kubeconfig"])
         .arg(kubeconfig)
-        .args(["--context", context, "--minify", "-o", "jsonpath={.contexts[0].name}"])
+        .args([
+            "--context",
+            context,
+            "--minify",
+            "-o",
+            "jsonpath={.contexts[0].name}",
+        ])
         .env("HOME", kubeconfig.parent().unwrap())
         .output()
         .unwrap();
-    assert!(view.status.success(), "kubectl config view: {}", stderr(&view));
+    assert!(
+        view.status.success(),
+        "kubectl config view: {}",
+        stderr(&view)
+    );
     assert_eq!(stdout(&view), context);
     let version = std::process::Command::new(&kubectl)
         .arg("--kubeconfig")
@@ -149,5 +159,9 @@ pub fn assert_kubectl_accepts(kubeconfig: &Path, context: &str) {
         "kubectl get --raw /version: {}",
         stderr(&version)
     );
-    assert!(stdout(&version).contains("gitVersion"), "{}", stdout(&version));
+    assert!(
+        stdout(&version).contains("gitVersion"),
+        "{}",
+        stdout(&version)
+    );
 }

@@ -76,7 +76,9 @@ pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<Kube
             .code(Some(code).filter(|c| !c.is_empty()))
             .message(error.message)
             .request_id(body.request_id);
-        return if is_retryable(e.code.as_deref().unwrap_or("")) {
+        let gateway_failure = (status >= 500 || status == 429)
+            && matches!(e.kind, ErrorKind::Provider | ErrorKind::Internal);
+        return if gateway_failure || is_retryable(e.code.as_deref().unwrap_or("")) {
             Verdict::Retry {
                 error: e,
                 after: None,
@@ -256,6 +258,9 @@ mod tests {
     #[test]
     fn gateway_failures_retry_and_garbage_fails() {
         assert!(failure(judge(answer(502, "<html>"), "c", "r")).1);
+        let enveloped_503 =
+            r#"{"Response":{"Error":{"Code":"ServiceUnavailable","Message":"m"},"RequestId":"r"}}"#;
+        assert!(failure(judge(answer(503, enveloped_503), "c", "r")).1);
         let (e, retried) = failure(judge(answer(200, r#"{"Response":{"Kubecon"#), "c", "r"));
         assert!(!retried);
         assert_eq!(e.kind, ErrorKind::Provider);

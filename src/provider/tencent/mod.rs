@@ -185,10 +185,10 @@ pub async fn unresolvable_server_warning(
     }
     let port = url.port_or_known_default().unwrap_or(443);
     let lookup = tokio::net::lookup_host((host.to_string(), port));
-    let resolves = matches!(
-        tokio::time::timeout(Duration::from_secs(2), lookup).await,
-        Ok(Ok(mut addrs)) if addrs.next().is_some()
-    );
+    let resolves = match tokio::time::timeout(Duration::from_secs(2), lookup).await {
+        Ok(Ok(mut addrs)) => addrs.next().is_some(),
+        _ => false,
+    };
     if resolves {
         return None;
     }

@@ -1,0 +1,115 @@
+//! `fakecloud`: runs the fake clouds for an offline tour of kubefetch. Prints shell
+//! `export` lines (endpoints, fake credentials, the clusters served) on stdout, and
+//! into `--env-file PATH` when given, then serves until SIGINT or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use fakecloud::{FakeCloud, Provider};
+
+const USAGE: &str = "usage: fakecloud [--env-file PATH]
+
+Starts fake TKE, ACK, CCE, UCS and IAM APIs and a TLS kube API server on 127.0.0.1,
+prints the shell export lines that point kubefetch at them, and serves until killed.
+  --env-file PATH   also write the export lines to PATH
+  -h, --help        show this help";
+
+fn main() -> ExitCode {
+    let env_file = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Serve { env_file }) => env_file,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let cloud = match FakeCloud::try_start() {
+        Ok(cloud) => cloud,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let exports = export_lines(&cloud);
+    print!("{exports}");
+    if let Some(path) = env_file {
+        if let Err(e) = std::fs::write(&path, &exports) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    eprintln!(
+        "fakecloud: APIs on {}, kube API on {}; stop with Ctrl-C",
+        cloud.api_url(),
+        cloud.kube_url(false)
+    );
+    if let Err(e) = wait_for_signal() {
+        eprintln!("error: cannot wait for a signal: {e}");
+        return ExitCode::FAILURE;
+    }
+    drop(cloud);
+    ExitCode::SUCCESS
+}
+
+enum Command {
+    Serve { env_file: Option<PathBuf> },
+    Help,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut env_file = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--env-file" => match args.next() {
+                Some(path) => env_file = Some(PathBuf::from(path)),
+                None => return Err("--env-file needs a path".to_string()),
+            },
+            "-h" | "--help" => return Ok(Command::Help),
+            other => return Err(format!("unexpected argument {other}")),
+        }
+    }
+    Ok(Command::Serve { env_file })
+}
+
+fn export_lines(cloud: &FakeCloud) -> String {
+    let mut lines: Vec<String> = cloud
+        .env()
+        .iter()
+        .map(|(k, v)| format!("export {k}={}", shell_quote(v)))
+        .collect();
+    let clusters = cloud.clusters();
+    for provider in [Provider::Tke, Provider::Ack, Provider::Cce, Provider::Ucs] {
+        let ids: Vec<&str> = clusters
+            .iter()
+            .filter(|c| c.provider == provider)
+            .map(|c| c.id.as_str())
+            .collect();
+        lines.push(format!(
+            "export FAKECLOUD_{}_CLUSTERS={}",
+            provider.name().to_uppercase(),
+            shell_quote(&ids.join(" "))
+        ));
+    }
+    lines.join("\n") + "\n"
+}
+
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+fn wait_for_signal() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    })
+}

@@ -1,0 +1,160 @@
+//! Everything the fake remembers between requests, shared by the servers and the
+//! `FakeCloud` handle.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Cluster, Fault, FaultKind, Provider, Recorded};
+use crate::pki::Pki;
+
+/// An IAM token the fake issued.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub expires_at: DateTime<Utc>,
+    /// The project it is scoped to; None for a domain-scoped token.
+    pub project_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct State {
+    clusters: Vec<Cluster>,
+    faults: VecDeque<Fault>,
+    recorded: Vec<Recorded>,
+    nonces: HashSet<String>,
+    tokens: HashMap<String, Token>,
+    downloaded: HashSet<String>,
+}
+
+pub struct Shared {
+    state: Mutex<State>,
+    pub pki: Pki,
+    pub kube_port: u16,
+}
+
+impl Shared {
+    pub fn new(pki: Pki, kube_port: u16, clusters: Vec<Cluster>) -> Shared {
+        Shared {
+            state: Mutex::new(State {
+                clusters,
+                ..State::default()
+            }),
+            pki,
+            kube_port,
+        }
+    }
+
+    /// A poisoned lock only means a handler panicked; the data is still usable.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn kube_url(&self, private: bool) -> String {
+        let host = if private { "localhost" } else { "127.0.0.1" };
+        format!("https://{host}:{}", self.kube_port)
+    }
+}
+
+impl State {
+    /// A later cluster with the same provider and id replaces an earlier one.
+    pub fn add_cluster(&mut self, cluster: Cluster) {
+        self.clusters
+            .retain(|c| !(c.provider == cluster.provider && c.id == cluster.id));
+        self.clusters.push(cluster);
+    }
+
+    pub fn cluster(&self, provider: Provider, id: &str) -> Option<Cluster> {
+        self.clusters
+            .iter()
+            .find(|c| c.provider == provider && c.id == id)
+            .cloned()
+    }
+
+    pub fn any_cluster(&self, id: &str) -> Option<Cluster> {
+        self.clusters.iter().find(|c| c.id == id).cloned()
+    }
+
+    pub fn clusters(&self) -> &[Cluster] {
+        &self.clusters
+    }
+
+    pub fn inject(&mut self, fault: Fault) {
+        if fault.times > 0 {
+            self.faults.push_back(fault);
+        }
+    }
+
+    /// The first queued fault that matches this request, used up by one.
+    pub fn take_fault(
+        &mut self,
+        provider: Provider,
+        cluster_id: Option<&str>,
+        method: &str,
+        path: &str,
+    ) -> Option<FaultKind> {
+        let index = self.faults.iter().position(|f| {
+            f.provider.is_none_or(|p| p == provider)
+                && f.cluster_id
+                    .as_deref()
+                    .is_none_or(|id| cluster_id == Some(id))
+                && kind_applies(&f.kind, provider, method, path)
+        })?;
+        let fault = &mut self.faults[index];
+        fault.times -= 1;
+        let kind = fault.kind.clone();
+        if fault.times == 0 {
+            self.faults.remove(index);
+        }
+        Some(kind)
+    }
+
+    /// Stores a request as it arrives; its status is filled in once answered.
+    pub fn record(&mut self, request: Recorded) -> usize {
+        self.recorded.push(request);
+        self.recorded.len() - 1
+    }
+
+    pub fn set_status(&mut self, index: usize, status: u16) {
+        if let Some(r) = self.recorded.get_mut(index) {
+            r.status = status;
+        }
+    }
+
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.recorded.clone()
+    }
+
+    /// True the first time a nonce is seen.
+    pub fn use_nonce(&mut self, nonce: &str) -> bool {
+        self.nonces.insert(nonce.to_string())
+    }
+
+    pub fn add_token(&mut self, value: String, token: Token) {
+        self.tokens.insert(value, token);
+    }
+
+    pub fn token(&self, value: &str) -> Option<Token> {
+        self.tokens.get(value).cloned()
+    }
+
+    pub fn expire_tokens(&mut self, now: DateTime<Utc>) {
+        for token in self.tokens.values_mut() {
+            token.expires_at = now - chrono::Duration::seconds(1);
+        }
+    }
+
+    /// True the first time a cluster's agent bundle is handed out.
+    pub fn mark_downloaded(&mut self, cluster_id: &str) -> bool {
+        self.downloaded.insert(cluster_id.to_string())
+    }
+}
+
+/// Faults that only make sense for one kind of request skip the others.
+fn kind_applies(kind: &FaultKind, provider: Provider, method: &str, path: &str) -> bool {
+    match kind {
+        FaultKind::LegacyOnly => provider == Provider::Cce && method == "POST",
+        FaultKind::DownloadedMarker => provider == Provider::Ucs && path.ends_with("/accessinfo"),
+        _ => true,
+    }
+}

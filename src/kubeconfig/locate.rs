@@ -1,0 +1,146 @@
+//! Which file to write, the way kubectl chooses: `--kubeconfig`, else the
+//! `$KUBECONFIG` list, else `~/.kube/config`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::env::Env;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocateError {
+    #[error(
+        "no home directory is known to find ~/.kube/config: set KUBECONFIG or pass --kubeconfig"
+    )]
+    NoHome,
+}
+
+/// The target kubeconfig. In a `$KUBECONFIG` list, the file that already
+/// holds one of `names` wins (so a re-fetch replaces the entry where it
+/// is), else the first file, as kubectl writes new entries there.
+pub fn locate(
+    explicit: Option<&Path>,
+    env: &Env,
+    names: &[String],
+) -> Result<PathBuf, LocateError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(list) = env.var("KUBECONFIG") {
+        let files: Vec<&str> = list.split(':').filter(|part| !part.is_empty()).collect();
+        if let [first, rest @ ..] = files.as_slice() {
+            // With one file there is nothing to choose: skip reading it.
+            let holder = if rest.is_empty() {
+                None
+            } else {
+                files.iter().find(|file| holds_any(Path::new(file), names))
+            };
+            return Ok(PathBuf::from(holder.unwrap_or(first)));
+        }
+    }
+    let home = env.home().ok_or(LocateError::NoHome)?;
+    Ok(home.join(".kube").join("config"))
+}
+
+/// Only the context names, so a lookup does not pay for a full parse.
+#[derive(Deserialize)]
+struct ContextNames {
+    #[serde(default)]
+    contexts: Option<Vec<ContextName>>,
+}
+
+#[derive(Deserialize)]
+struct ContextName {
+    #[serde(default)]
+    name: String,
+}
+
+/// A missing, unreadable or unparseable file holds nothing: the lookup
+/// moves on, and the write reports any real problem with the chosen file.
+fn holds_any(file: &Path, names: &[String]) -> bool {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return false;
+    };
+    let Ok(Some(parsed)) = serde_yaml::from_str::<Option<ContextNames>>(&text) else {
+        return false;
+    };
+    parsed
+        .contexts
+        .unwrap_or_default()
+        .iter()
+        .any(|context| names.contains(&context.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    fn env_with(kubeconfig: Option<&str>, home: Option<&Path>) -> Env {
+        Env::new(
+            kubeconfig.map(|value| ("KUBECONFIG", value)),
+            home.map(Path::to_path_buf),
+        )
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn explicit_path_wins() {
+        let env = env_with(Some("/a:/b"), Some(Path::new("/home/u")));
+        let found = locate(Some(Path::new("/x/config")), &env, &names(&["c"])).unwrap();
+        assert_eq!(found, Path::new("/x/config"));
+    }
+
+    #[test]
+    fn home_config_without_kubeconfig() {
+        let env = env_with(None, Some(Path::new("/home/u")));
+        assert_eq!(
+            locate(None, &env, &[]).unwrap(),
+            Path::new("/home/u/.kube/config")
+        );
+        let only_separators = env_with(Some("::"), Some(Path::new("/home/u")));
+        assert_eq!(
+            locate(None, &only_separators, &[]).unwrap(),
+            Path::new("/home/u/.kube/config")
+        );
+        assert_eq!(
+            locate(None, &env_with(None, None), &[]),
+            Err(LocateError::NoHome)
+        );
+    }
+
+    #[test]
+    fn the_file_holding_the_name_wins_else_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        fs::write(path("broken"), "contexts: [unclosed\n").unwrap();
+        fs::write(
+            path("other"),
+            "contexts:\n- name: someone-else\n  context: {}\n",
+        )
+        .unwrap();
+        fs::write(
+            path("holder"),
+            "contexts:\n- name: x\n- name: tke-a\n  context: {cluster: tke-a}\n",
+        )
+        .unwrap();
+        let list = format!(
+            "{}::{}:{}:{}:{}",
+            path("missing"),
+            path("broken"),
+            path("other"),
+            path("holder"),
+            path("after")
+        );
+        let env = env_with(Some(&list), None);
+
+        let found = locate(None, &env, &names(&["tke-b", "tke-a"])).unwrap();
+        assert_eq!(found, Path::new(&path("holder")));
+        let fallback = locate(None, &env, &names(&["nowhere"])).unwrap();
+        assert_eq!(fallback, Path::new(&path("missing")));
+    }
+}

@@ -1,0 +1,498 @@
+//! Read-modify-write of a kubeconfig file under kubectl's lock, replacing
+//! the file atomically: a crash at any instant leaves the old or the new
+//! file, never a torn one.
+
+use std::fs::{self, DirBuilder, File, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::lock::{self, LockError};
+use super::merge::{MergeError, MergeReport};
+use super::model::{Kubeconfig, ModelError};
+
+const NEW_FILE_MODE: u32 = 0o600;
+const NEW_DIR_MODE: u32 = 0o700;
+/// Linux's own limit on symlinks followed in one lookup.
+const MAX_SYMLINKS: usize = 40;
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub lock_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Written {
+    /// The file written: the final target when the given path is a symlink.
+    pub path: PathBuf,
+    pub report: MergeReport,
+    /// For the user: a recovered stale lock, a file others can read.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot follow the symlink {path}")]
+    Symlink {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("too many levels of symlinks at {path}")]
+    SymlinkLoop { path: PathBuf },
+    #[error("cannot create the directory {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot lock {path}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: LockError,
+    },
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path} is not UTF-8 text; it was left unchanged")]
+    NotText { path: PathBuf },
+    #[error("{path} cannot be used; it was left unchanged")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: ModelError,
+    },
+    #[error("cannot merge into {path}; it was left unchanged")]
+    Merge {
+        path: PathBuf,
+        #[source]
+        source: MergeError,
+    },
+    #[error("cannot write a temporary file in {dir}")]
+    WriteTemp {
+        dir: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot replace {path}")]
+    Replace {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot sync the directory {dir}")]
+    SyncDir {
+        dir: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Applies `apply` to the kubeconfig at `path` and writes the result.
+/// The file is not touched when reading, parsing or `apply` fails.
+pub fn update(
+    path: &Path,
+    opts: &StoreOptions,
+    apply: impl FnOnce(&mut Kubeconfig) -> Result<MergeReport, MergeError>,
+) -> Result<Written, StoreError> {
+    let target = resolve_symlinks(path)?;
+    let dir = parent_dir(&target);
+    DirBuilder::new()
+        .recursive(true)
+        .mode(NEW_DIR_MODE)
+        .create(dir)
+        .map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+
+    let acquired =
+        lock::acquire(&target, opts.lock_timeout).map_err(|source| StoreError::Lock {
+            path: target.clone(),
+            source,
+        })?;
+    let mut warnings: Vec<String> = acquired.warning.into_iter().collect();
+
+    let (text, existing_mode) = read_existing(&target)?;
+    let mode = existing_mode.unwrap_or(NEW_FILE_MODE);
+    if mode & 0o044 != 0 {
+        warnings.push(format!(
+            "{path} is readable by group or others (mode {mode:o}) and holds credentials; run: chmod 600 {path}",
+            path = target.display(),
+        ));
+    }
+    let mut config = Kubeconfig::parse(&text).map_err(|source| StoreError::Invalid {
+        path: target.clone(),
+        source,
+    })?;
+    let report = apply(&mut config).map_err(|source| StoreError::Merge {
+        path: target.clone(),
+        source,
+    })?;
+    replace_atomically(&target, dir, config.to_yaml().as_bytes(), mode)?;
+    drop(acquired.guard);
+
+    Ok(Written {
+        path: target,
+        report,
+        warnings,
+    })
+}
+
+/// Follows a chain of symlinks to the final path, which need not exist yet
+/// (a link to a file that kubefetch is about to create).
+fn resolve_symlinks(path: &Path) -> Result<PathBuf, StoreError> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current).map_err(|source| StoreError::Symlink {
+                    path: current.clone(),
+                    source,
+                })?;
+                current = parent_dir(&current).join(link);
+            }
+            Ok(_) => return Ok(current),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(source) => {
+                return Err(StoreError::Symlink {
+                    path: current,
+                    source,
+                })
+            }
+        }
+    }
+    Err(StoreError::SymlinkLoop {
+        path: path.to_path_buf(),
+    })
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// The file's text and permission bits; a missing file is empty and has none.
+fn read_existing(path: &Path) -> Result<(String, Option<u32>), StoreError> {
+    let read_error = |source| StoreError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((String::new(), None)),
+        Err(err) => return Err(read_error(err)),
+    };
+    let mode = fs::metadata(path).map_err(read_error)?.permissions().mode() & 0o7777;
+    let text = String::from_utf8(bytes).map_err(|_| StoreError::NotText {
+        path: path.to_path_buf(),
+    })?;
+    Ok((text, Some(mode)))
+}
+
+/// Temp file in the same directory, fsync, rename over the target, fsync
+/// the directory so the rename itself survives a power loss. The temp file
+/// deletes itself on every error path until it is persisted.
+fn replace_atomically(
+    target: &Path,
+    dir: &Path,
+    content: &[u8],
+    mode: u32,
+) -> Result<(), StoreError> {
+    let temp_error = |source| StoreError::WriteTemp {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".kubefetch-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(temp_error)?;
+    let file = temp.as_file_mut();
+    file.set_permissions(Permissions::from_mode(mode))
+        .map_err(temp_error)?;
+    file.write_all(content).map_err(temp_error)?;
+    file.sync_all().map_err(temp_error)?;
+    temp.persist(target).map_err(|err| StoreError::Replace {
+        path: target.to_path_buf(),
+        source: err.error,
+    })?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::SyncDir {
+            dir: dir.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+    use std::sync::mpsc;
+    use std::thread;
+
+    use chrono::{DateTime, Utc};
+    use serde_yaml::Value;
+
+    use super::*;
+    use crate::kubeconfig::merge::{merge, EntryKind, MergeOptions};
+    use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput, Provenance};
+
+    fn opts() -> StoreOptions {
+        StoreOptions {
+            lock_timeout: Duration::from_secs(30),
+        }
+    }
+
+    fn fetched(name: &str) -> Fetched {
+        let raw = Kubeconfig::parse(
+            "clusters: [{name: k, cluster: {server: 'https://k.example'}}]\n\
+             users: [{name: u, user: {token: tok}}]\n\
+             contexts: [{name: c, context: {cluster: k, user: u}}]\n",
+        )
+        .unwrap();
+        let fetched_at = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
+        normalize(
+            &raw,
+            NormalizeInput {
+                source_context: None,
+                name: name.into(),
+                allow_insecure: false,
+                provenance: Provenance {
+                    provider: "tke".into(),
+                    cluster_id: "cls-1".into(),
+                    region: Some("ap-guangzhou".into()),
+                    private: false,
+                    fetched_at: fetched_at.with_timezone(&Utc),
+                    expires_at: None,
+                },
+            },
+        )
+        .unwrap()
+    }
+
+    fn merge_one(name: &str) -> impl FnOnce(&mut Kubeconfig) -> Result<MergeReport, MergeError> {
+        let new = [fetched(name)];
+        move |config| {
+            merge(
+                config,
+                &new,
+                &MergeOptions {
+                    force: false,
+                    switch_to: Some(new[0].name.clone()),
+                },
+            )
+        }
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn creates_a_private_file_in_a_private_directory() {
+        let home = tempfile::tempdir().unwrap();
+        let kube = home.path().join(".kube");
+        let path = kube.join("config");
+        let written = update(&path, &opts(), merge_one("tke-cls-1")).unwrap();
+        assert_eq!(written.path, path);
+        assert_eq!(written.report.added, ["tke-cls-1"]);
+        assert!(written.warnings.is_empty(), "{:?}", written.warnings);
+        assert_eq!(mode_of(&kube), 0o700);
+        assert_eq!(mode_of(&path), 0o600);
+        let config = Kubeconfig::parse(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(config.current_context.as_deref(), Some("tke-cls-1"));
+        assert_eq!(config.api_version.as_deref(), Some("v1"));
+        assert_eq!(config.kind.as_deref(), Some("Config"));
+        assert_eq!(dir_entries(&kube), ["config"]);
+    }
+
+    #[test]
+    fn keeps_the_existing_mode_and_warns_when_others_can_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        fs::write(&path, "").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+        let written = update(&path, &opts(), merge_one("a")).unwrap();
+        assert_eq!(mode_of(&path), 0o640);
+        assert_eq!(written.warnings.len(), 1);
+        assert!(
+            written.warnings[0].contains("mode 640"),
+            "{:?}",
+            written.warnings
+        );
+
+        fs::set_permissions(&path, Permissions::from_mode(0o400)).unwrap();
+        let written = update(&path, &opts(), merge_one("b")).unwrap();
+        assert_eq!(mode_of(&path), 0o400);
+        assert!(written.warnings.is_empty());
+    }
+
+    #[test]
+    fn follows_a_symlink_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let real_dir = dir.path().join("dotfiles");
+        fs::create_dir(&real_dir).unwrap();
+        let real = real_dir.join("kubeconfig");
+        fs::write(&real, "contexts: []\n").unwrap();
+        let link = dir.path().join("config");
+        symlink("dotfiles/kubeconfig", &link).unwrap();
+
+        let written = update(&link, &opts(), merge_one("a")).unwrap();
+        assert_eq!(written.path, real);
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(fs::read_to_string(&real).unwrap().contains("name: a"));
+        assert_eq!(dir_entries(&real_dir), ["kubeconfig"]);
+    }
+
+    #[test]
+    fn a_dangling_symlink_gets_its_target_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("config");
+        symlink(dir.path().join("later/real"), &link).unwrap();
+        update(&link, &opts(), merge_one("a")).unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(fs::read_to_string(&link).unwrap().contains("name: a"));
+    }
+
+    #[test]
+    fn an_invalid_file_is_left_byte_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let original = b"clusters: [ {name: broken\n  # not closed\n";
+        fs::write(&path, original).unwrap();
+        let err = update(&path, &opts(), merge_one("a")).unwrap_err();
+        assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains(path.to_str().unwrap()));
+        assert_eq!(fs::read(&path).unwrap(), original);
+        assert_eq!(dir_entries(dir.path()), ["config"]);
+    }
+
+    #[test]
+    fn waits_for_a_held_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let held = lock::acquire(&path, Duration::from_secs(1)).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let writer = {
+            let path = path.clone();
+            thread::spawn(move || {
+                let result = update(&path, &opts(), merge_one("a"));
+                tx.send(()).unwrap();
+                result
+            })
+        };
+        assert!(rx.try_recv().is_err(), "the write must wait for the lock");
+        assert!(!path.exists());
+        drop(held);
+        rx.recv().unwrap();
+        let written = writer.join().unwrap().unwrap();
+        assert_eq!(written.report.added, ["a"]);
+        assert_eq!(dir_entries(dir.path()), ["config"]);
+    }
+
+    #[test]
+    fn a_lock_that_is_never_released_fails_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        fs::write(lock::lock_path(&path), "").unwrap();
+        let short = StoreOptions {
+            lock_timeout: Duration::from_millis(50),
+        };
+        let err = update(&path, &short, merge_one("a")).unwrap_err();
+        assert!(matches!(err, StoreError::Lock { .. }), "{err:?}");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_real_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let original = "apiVersion: v1\nkind: Config\nfutureTop: {a: [1, 2]}\n\
+            preferences: {colors: true, futurePref: x}\n\
+            clusters:\n- name: mine\n  cluster: {server: 'https://mine', futureCluster: 1}\n  entryExtra: y\n\
+            users:\n- name: mine\n  user: {token: t, as: admin}\n\
+            contexts:\n- name: mine\n  context: {cluster: mine, user: mine, futureContext: [z]}\n\
+            current-context: mine\nextensions:\n- name: e\n  extension: {k: v}\n";
+        fs::write(&path, original).unwrap();
+        update(&path, &opts(), merge_one("tke-cls-1")).unwrap();
+
+        let mut after: Value = serde_yaml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let mut before: Value = serde_yaml::from_str(original).unwrap();
+        for list in ["clusters", "users", "contexts"] {
+            let added = after[list].as_sequence_mut().unwrap().pop().unwrap();
+            assert_eq!(added["name"], Value::from("tke-cls-1"));
+        }
+        before["current-context"] = Value::from("tke-cls-1");
+        assert_eq!(after, before);
+    }
+
+    #[test]
+    fn a_refused_merge_leaves_the_file_byte_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let original = "contexts:\n- name: taken\n  context: {cluster: x, user: x}\n";
+        fs::write(&path, original).unwrap();
+        let err = update(&path, &opts(), merge_one("taken")).unwrap_err();
+        match &err {
+            StoreError::Merge { source, .. } => assert_eq!(
+                *source,
+                MergeError::Foreign {
+                    name: "taken".into(),
+                    what: EntryKind::Context
+                }
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(fs::read_to_string(&path).unwrap(), original);
+        assert_eq!(dir_entries(dir.path()), ["config"]);
+    }
+
+    #[test]
+    fn a_failed_replace_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        fs::write(&path, "").unwrap();
+        // Between the read and the rename, a directory takes the file's
+        // place: renaming a file over it fails.
+        let err = update(&path, &opts(), |_| {
+            fs::remove_file(&path).unwrap();
+            fs::create_dir(&path).unwrap();
+            fs::write(path.join("inside"), "").unwrap();
+            Ok(MergeReport::default())
+        })
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Replace { .. }), "{err:?}");
+        assert_eq!(dir_entries(dir.path()), ["config"]);
+    }
+}
