@@ -488,3 +488,22 @@ fn help_documents_the_ack_flags_and_env_vars() {
         assert!(help.contains(item), "--help lacks {item}");
     }
 }
+
+#[test]
+fn a_cluster_without_the_requested_endpoint_says_which_flag_to_use() {
+    let s = Sandbox::new();
+    let id = "cprivateonly000000000000000";
+    s.cloud.add_cluster(fakecloud::Cluster {
+        has_public: false,
+        ..fakecloud::Cluster::new(Provider::Ack, id)
+    });
+    let out = s.run(&["ack", id]);
+    assert_code(&out, 5);
+    let err = stderr(&out);
+    assert!(
+        err.contains("ErrorClusterEndpointNotFound") && err.contains("--private"),
+        "{err}"
+    );
+    assert_eq!(ack_requests(&s).len(), 1, "not retried");
+    assert_code(&s.run(&["ack", id, "--private"]), 0);
+}

@@ -125,6 +125,7 @@ impl Provider {
                     .into_iter()
                     .collect()
             }
+            Provider::Ack(_) => Vec::new(),
         };
         Ok((fetched, warnings))
     }
