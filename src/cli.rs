@@ -29,6 +29,11 @@ Environment:
   OS_USERNAME, OS_PASSWORD, OS_DOMAIN_NAME
                              Huawei/OTC IAM user, password and account, exchanged at IAM for a token
   OS_REGION_NAME             Huawei/OTC region when --region is not given (cce)
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN,
+  ALIBABA_CLOUD_REGION_ID, ALIBABA_CLOUD_PROFILE
+                             Alibaba credentials (STS token optional), region and aliyun CLI profile
+  ALIBABA_CLOUD_CREDENTIALS_FILE
+                             Alibaba SDK credentials file (default ~/.alibabacloud/credentials.ini)
 
 Credentials are never taken from the command line. Exit codes: 0 ok, 1 internal error,
 2 usage, 3 credentials, 4 cluster not found, 5 provider or network, 6 local kubeconfig.";
@@ -60,6 +65,9 @@ pub enum Command {
     /// Huawei Cloud UCS: save the one-time proxy-agent bundle of an attached cluster
     #[command(after_help = ENV_HELP)]
     UcsAgent(UcsAgentArgs),
+    /// Alibaba Cloud ACK (DescribeClusterUserKubeconfig)
+    #[command(after_help = ENV_HELP)]
+    Ack(AckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +93,20 @@ pub struct CceArgs {
     /// Take the public endpoint without TLS verification (CCE's `external` context)
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// Region of the clusters, e.g. cn-hangzhou [env: ALIBABA_CLOUD_REGION_ID, else the aliyun profile]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Sign with the legacy ROA HMAC-SHA1 signature (old private deployments) instead of ACS3
+    #[arg(long)]
+    pub signature_v2: bool,
 
     #[command(flatten)]
     pub fetch: FetchArgs,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use crate::cli::{Command, FetchArgs, OutputFormat, UcsAgentArgs};
+use crate::cli::{Command, OutputFormat, UcsAgentArgs};
 use crate::credentials::CredentialError;
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
@@ -38,11 +38,13 @@ enum Status {
 }
 
 pub async fn run(command: Command, env: Env) -> i32 {
-    if let Command::UcsAgent(args) = &command {
-        return run_ucs_agent(args, env).await;
-    }
-    let args = fetch_args(&command);
-    let provider_name = command_name(&command);
+    let (args, provider_name) = match &command {
+        Command::Tke(args) => (&args.fetch, "tke"),
+        Command::Ack(args) => (&args.fetch, "ack"),
+        Command::Cce(args) => (&args.fetch, "cce"),
+        Command::Ucs(args) => (&args.fetch, "ucs"),
+        Command::UcsAgent(args) => return run_ucs_agent(args, env).await,
+    };
     let settings = match FetchSettings::from_args(args, &env) {
         Ok(settings) => settings,
         Err(e) => {
@@ -68,24 +70,6 @@ pub async fn run(command: Command, env: Env) -> i32 {
     let outcomes = fetch_all(&provider, &settings, &env, ui).await;
     let statuses = write(&outcomes, &settings, &env, ui);
     report(&provider, &settings, &outcomes, &statuses, ui)
-}
-
-fn fetch_args(command: &Command) -> &FetchArgs {
-    match command {
-        Command::Tke(args) => &args.fetch,
-        Command::Cce(args) => &args.fetch,
-        Command::Ucs(args) => &args.fetch,
-        Command::UcsAgent(_) => unreachable!("ucs-agent takes its own path in run()"),
-    }
-}
-
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Tke(_) => "tke",
-        Command::Cce(_) => "cce",
-        Command::Ucs(_) => "ucs",
-        Command::UcsAgent(_) => "ucs-agent",
-    }
 }
 
 /// `ucs-agent` saves a one-time bundle instead of merging a kubeconfig.
@@ -371,6 +355,7 @@ fn credentials_hint(provider: &str) -> &'static str {
     match provider {
         "tke" => "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` (use --profile for a named profile)",
         "cce" | "ucs" | "ucs-agent" => "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or write ~/.huaweicloud/credentials), or OS_AUTH_TOKEN, or OS_USERNAME, OS_PASSWORD and OS_DOMAIN_NAME",
+        "ack" => "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure` (use --profile for a named profile)",
         _ => "see `kubefetch --help` for where credentials are read from",
     }
 }

@@ -2,6 +2,7 @@
 //! credentials), fetch one cluster's kubeconfig, and hand it on for
 //! normalisation.
 
+pub mod alibaba;
 pub mod error;
 pub mod huawei;
 pub mod tencent;
@@ -46,6 +47,7 @@ pub enum Provider {
     Tke(tencent::Tke),
     Cce(huawei::Cce),
     Ucs(huawei::Ucs),
+    Ack(alibaba::Ack),
 }
 
 impl Provider {
@@ -78,6 +80,17 @@ impl Provider {
                 ui,
             )?)),
             Command::UcsAgent(_) => unreachable!("ucs-agent saves a bundle and is not set up here"),
+            Command::Ack(args) => Ok(Provider::Ack(alibaba::Ack::new(
+                settings,
+                args.region.as_deref(),
+                if args.signature_v2 {
+                    alibaba::Signature::RoaV2
+                } else {
+                    alibaba::Signature::V3
+                },
+                env,
+                ui,
+            )?)),
         }
     }
 
@@ -87,6 +100,7 @@ impl Provider {
             Provider::Tke(_) => "tke",
             Provider::Cce(_) => "cce",
             Provider::Ucs(_) => "ucs",
+            Provider::Ack(_) => "ack",
         }
     }
 
@@ -95,6 +109,7 @@ impl Provider {
             Provider::Tke(tke) => Some(tke.region()),
             Provider::Cce(cce) => Some(cce.region()),
             Provider::Ucs(_) => None,
+            Provider::Ack(ack) => Some(ack.region()),
         }
     }
 
@@ -103,7 +118,7 @@ impl Provider {
         match self {
             Provider::Cce(cce) => cce.allow_insecure(),
             Provider::Ucs(ucs) => ucs.allow_insecure(),
-            _ => false,
+            Provider::Tke(_) | Provider::Ack(_) => false,
         }
     }
 
@@ -118,6 +133,7 @@ impl Provider {
             Provider::Tke(tke) => tke.fetch(cluster_id, settings.private).await?,
             Provider::Cce(cce) => cce.fetch(cluster_id, settings.private).await?,
             Provider::Ucs(ucs) => ucs.fetch(cluster_id, settings.private).await?,
+            Provider::Ack(ack) => ack.fetch(cluster_id, settings.private).await?,
         };
         let fetched = finish(
             answer,
@@ -143,7 +159,7 @@ impl Provider {
                     .collect()
             }
             // CCE and UCS answer for a missing endpoint by omitting its context.
-            Provider::Cce(_) | Provider::Ucs(_) => Vec::new(),
+            Provider::Cce(_) | Provider::Ucs(_) | Provider::Ack(_) => Vec::new(),
         };
         Ok((fetched, warnings))
     }
