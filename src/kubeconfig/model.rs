@@ -403,6 +403,9 @@ futureTopLevel:
             parsed.clusters[0].cluster.insecure_skip_tls_verify,
             Some(true)
         );
+
+        let pretty = "{\n\t\"contexts\": [\n\t\t{\"name\": \"a\\/b\", \"context\": {}}\n\t]\n}\n";
+        assert_eq!(Kubeconfig::parse(pretty).unwrap().contexts[0].name, "a/b");
     }
 
     #[test]
