@@ -3,6 +3,7 @@
 //! locked and replaced atomically.
 
 pub mod certificate;
+mod emit;
 pub mod locate;
 pub mod lock;
 pub mod merge;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_yaml::{Mapping, Value};
 
+use super::emit;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -208,8 +209,10 @@ impl Kubeconfig {
 
     pub fn to_yaml(&self) -> String {
         // Every key is a string or a value that came from YAML, so
-        // serialization cannot fail.
-        serde_yaml::to_string(self).expect("a kubeconfig always serializes to YAML")
+        // conversion and serialization cannot fail.
+        let value = serde_yaml::to_value(self).expect("a kubeconfig converts to a YAML value");
+        emit::to_block_yaml(&value)
+            .unwrap_or_else(|_| serde_yaml::to_string(&value).expect("a YAML value serializes"))
     }
 }
 
@@ -400,6 +403,9 @@ futureTopLevel:
             parsed.clusters[0].cluster.insecure_skip_tls_verify,
             Some(true)
         );
+
+        let pretty = "{\n\t\"contexts\": [\n\t\t{\"name\": \"a\\/b\", \"context\": {}}\n\t]\n}\n";
+        assert_eq!(Kubeconfig::parse(pretty).unwrap().contexts[0].name, "a/b");
     }
 
     #[test]

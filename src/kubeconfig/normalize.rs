@@ -126,7 +126,7 @@ pub fn normalize(raw: &Kubeconfig, input: NormalizeInput) -> Result<Fetched, Nor
             user: user_name.to_owned(),
         })?;
 
-    let cluster = safe_cluster(cluster, input.allow_insecure)?;
+    let (cluster, server) = safe_cluster(cluster, input.allow_insecure)?;
     let user = safe_user(user)?;
     let expires_at = match (input.provenance.expires_at, &user.client_certificate_data) {
         (Some(stated), _) => Some(stated),
@@ -135,10 +135,6 @@ pub fn normalize(raw: &Kubeconfig, input: NormalizeInput) -> Result<Fetched, Nor
         }
         (None, None) => None,
     };
-    let server = cluster
-        .server
-        .clone()
-        .expect("safe_cluster requires a server");
     let name = input.name;
     Ok(Fetched {
         cluster: NamedCluster {
@@ -212,7 +208,11 @@ fn pick_context<'a>(
     }
 }
 
-fn safe_cluster(source: &NamedCluster, allow_insecure: bool) -> Result<Cluster, NormalizeError> {
+/// The whitelisted cluster entry and its server.
+fn safe_cluster(
+    source: &NamedCluster,
+    allow_insecure: bool,
+) -> Result<(Cluster, String), NormalizeError> {
     let entry = &source.cluster;
     let server = entry
         .server
@@ -238,7 +238,7 @@ fn safe_cluster(source: &NamedCluster, allow_insecure: bool) -> Result<Cluster, 
             cluster: source.name.clone(),
         });
     }
-    Ok(Cluster {
+    let cluster = Cluster {
         server: Some(server.to_owned()),
         tls_server_name: entry.tls_server_name.clone(),
         insecure_skip_tls_verify: insecure.then_some(true),
@@ -249,7 +249,8 @@ fn safe_cluster(source: &NamedCluster, allow_insecure: bool) -> Result<Cluster, 
             entry.certificate_authority_data.clone()
         },
         ..Cluster::default()
-    })
+    };
+    Ok((cluster, server.to_owned()))
 }
 
 fn is_https(server: &str) -> bool {

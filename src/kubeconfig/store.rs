@@ -3,7 +3,7 @@
 //! file, never a torn one.
 
 use std::fs::{self, DirBuilder, File, Permissions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -193,12 +193,14 @@ fn read_existing(path: &Path) -> Result<(String, Option<u32>), StoreError> {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
+    let mut file = match File::open(path) {
+        Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((String::new(), None)),
         Err(err) => return Err(read_error(err)),
     };
-    let mode = fs::metadata(path).map_err(read_error)?.permissions().mode() & 0o7777;
+    let mode = file.metadata().map_err(read_error)?.permissions().mode() & 0o7777;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(read_error)?;
     let text = String::from_utf8(bytes).map_err(|_| StoreError::NotText {
         path: path.to_path_buf(),
     })?;
