@@ -144,29 +144,8 @@ pub struct UcsAgentArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// API base URL override (https://, or http:// to a loopback host)
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// text: human lines on stderr; json: a summary array on stdout
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
-    pub output: OutputFormat,
-
-    /// Per-request timeout in seconds
-    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
-
-    /// Retries of retryable failures (5xx, throttling, timeouts)
-    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
-    pub retries: u32,
-
-    /// Quieter: only errors on stderr
-    #[arg(short, long, conflicts_with = "verbose")]
-    pub quiet: bool,
-
-    /// More detail on stderr (repeatable; secrets are always redacted)
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    #[command(flatten)]
+    pub request: RequestArgs,
 }
 
 /// Options every fetch command takes.
@@ -204,6 +183,19 @@ pub struct FetchArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// How requests are made and reported; every command that calls an API takes these.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
     /// API base URL override (https://, or http:// to a loopback host)
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
@@ -227,10 +219,4 @@ pub struct FetchArgs {
     /// More detail on stderr (repeatable; secrets are always redacted)
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
 }

@@ -12,4 +12,6 @@ pub mod run;
 pub mod secret;
 pub mod settings;
 pub mod sign;
+#[cfg(test)]
+mod testing;
 pub mod ui;

@@ -50,7 +50,12 @@ pub async fn run(command: Command, env: Env) -> i32 {
         Err(e) => {
             let failure = Failure::new(ErrorKind::Usage, format!("{provider_name}: {}", e.message))
                 .with_hint(e.hint);
-            return fail_all(&args.cluster_ids, provider_name, args.output, &failure);
+            return fail_all(
+                &args.cluster_ids,
+                provider_name,
+                args.request.output,
+                &failure,
+            );
         }
     };
     let ui = Ui::new(settings.verbosity);
@@ -80,7 +85,7 @@ async fn run_ucs_agent(args: &UcsAgentArgs, env: Env) -> i32 {
         Err(e) => {
             let failure = Failure::new(ErrorKind::Usage, format!("ucs-agent: {}", e.message))
                 .with_hint(e.hint);
-            return fail_all(&ids, "ucs-agent", args.output, &failure);
+            return fail_all(&ids, "ucs-agent", args.request.output, &failure);
         }
     };
     let ui = Ui::new(settings.verbosity);

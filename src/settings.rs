@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::cli::{FetchArgs, OutputFormat};
+use crate::cli::{FetchArgs, OutputFormat, RequestArgs};
 use crate::env::Env;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +47,34 @@ pub enum Verbosity {
     Verbose,
 }
 
+impl Verbosity {
+    pub fn from_args(args: &RequestArgs) -> Self {
+        if args.quiet {
+            Verbosity::Quiet
+        } else if args.verbose > 0 {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub timeout: Duration,
     pub retries: u32,
     /// Extra roots for API endpoints (`KUBEFETCH_CA_BUNDLE`).
     pub ca_bundle: Option<PathBuf>,
+}
+
+impl HttpSettings {
+    pub fn from_args(args: &RequestArgs, env: &Env) -> Self {
+        HttpSettings {
+            timeout: Duration::from_secs(args.timeout),
+            retries: args.retries,
+            ca_bundle: env.var("KUBEFETCH_CA_BUNDLE").map(PathBuf::from),
+        }
+    }
 }
 
 /// What every fetch command shares, validated.
@@ -125,23 +147,14 @@ impl FetchSettings {
             force: args.force,
             profile: args.profile.clone(),
             endpoint: args
+                .request
                 .endpoint
                 .as_deref()
                 .map(|url| parse_endpoint(url, "--endpoint"))
                 .transpose()?,
-            output: args.output,
-            http: HttpSettings {
-                timeout: Duration::from_secs(args.timeout),
-                retries: args.retries,
-                ca_bundle: env.var("KUBEFETCH_CA_BUNDLE").map(PathBuf::from),
-            },
-            verbosity: if args.quiet {
-                Verbosity::Quiet
-            } else if args.verbose > 0 {
-                Verbosity::Verbose
-            } else {
-                Verbosity::Normal
-            },
+            output: args.request.output,
+            http: HttpSettings::from_args(&args.request, env),
+            verbosity: Verbosity::from_args(&args.request),
             lock_timeout,
         })
     }

@@ -263,20 +263,7 @@ fn from_sdk_file(path: Option<PathBuf>, profile: &str) -> Lookup<AlibabaCredenti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let home = tempfile::tempdir().unwrap();
-        for (relative, content) in files {
-            let path = home.path().join(relative);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
-        }
-        home
-    }
-
-    fn env(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
-        Env::new(vars.iter().copied(), Some(home.path().to_path_buf()))
-    }
+    use crate::testing::{env_in as env, home_with};
 
     const CLI_CONFIG: &str = r#"{
         "current": "work",

@@ -9,7 +9,6 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -67,7 +66,7 @@ impl AgentSettings {
                 .with_hint("pass both, or neither for access over the internet"))
             }
         };
-        let endpoint = match (&args.endpoint, env.var("KUBEFETCH_UCS_ENDPOINT")) {
+        let endpoint = match (&args.request.endpoint, env.var("KUBEFETCH_UCS_ENDPOINT")) {
             (Some(url), _) => parse_endpoint(url, "--endpoint")?,
             (None, Some(url)) => parse_endpoint(url, "KUBEFETCH_UCS_ENDPOINT")?,
             (None, None) => parse_endpoint(endpoints::UCS_DEFAULT, "the default endpoint")?,
@@ -78,19 +77,9 @@ impl AgentSettings {
             force: args.force,
             private_access,
             endpoint,
-            http: HttpSettings {
-                timeout: Duration::from_secs(args.timeout),
-                retries: args.retries,
-                ca_bundle: env.var("KUBEFETCH_CA_BUNDLE").map(PathBuf::from),
-            },
-            output: args.output,
-            verbosity: if args.quiet {
-                Verbosity::Quiet
-            } else if args.verbose > 0 {
-                Verbosity::Verbose
-            } else {
-                Verbosity::Normal
-            },
+            http: HttpSettings::from_args(&args.request, env),
+            output: args.request.output,
+            verbosity: Verbosity::from_args(&args.request),
         })
     }
 }

@@ -187,23 +187,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let home = tempfile::tempdir().unwrap();
-        for (path, content) in files {
-            let full = home.path().join(path);
-            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-            std::fs::write(full, content).unwrap();
-        }
-        home
-    }
-
-    fn env(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
-        Env::new(
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-            Some(home.path().to_path_buf()),
-        )
-    }
+    use crate::testing::{env_in as env, home_with};
 
     #[test]
     fn environment_comes_first_with_either_token_name() {
