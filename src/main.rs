@@ -6,6 +6,12 @@ use kubefetch::cli::Cli;
 use kubefetch::env::Env;
 
 fn main() -> ExitCode {
+    // A bug must still end with the contract's exit code 1, not Rust's 101.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: kubefetch hit a bug: {info}");
+        eprintln!("hint: please report it with the command line (without secrets); rerun with -v for detail");
+        std::process::exit(1);
+    }));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
