@@ -18,7 +18,7 @@ use crate::kubeconfig::normalize::{standalone, Fetched};
 use crate::kubeconfig::store::{update, StoreError, StoreOptions};
 use crate::provider::error::ApiError;
 use crate::provider::huawei::agent::{Agent, AgentSettings, Destination};
-use crate::provider::{Provider, SetupError};
+use crate::provider::{FetchCommand, Provider, SetupError};
 use crate::settings::{FetchSettings, Target};
 use crate::ui::Ui;
 
@@ -38,13 +38,11 @@ enum Status {
 }
 
 pub async fn run(command: Command, env: Env) -> i32 {
-    let (args, provider_name) = match &command {
-        Command::Tke(args) => (&args.fetch, "tke"),
-        Command::Ack(args) => (&args.fetch, "ack"),
-        Command::Cce(args) => (&args.fetch, "cce"),
-        Command::Ucs(args) => (&args.fetch, "ucs"),
-        Command::UcsAgent(args) => return run_ucs_agent(args, env).await,
+    let command = match FetchCommand::of(&command) {
+        Ok(fetch) => fetch,
+        Err(agent) => return run_ucs_agent(agent, env).await,
     };
+    let (args, provider_name) = (command.fetch_args(), command.name());
     let settings = match FetchSettings::from_args(args, &env) {
         Ok(settings) => settings,
         Err(e) => {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use reqwest::Url;
 
-use crate::cli::Command;
+use crate::cli::{AckArgs, CceArgs, Command, FetchArgs, TkeArgs, UcsAgentArgs, UcsArgs};
 use crate::credentials::CredentialError;
 use crate::env::Env;
 use crate::error::ErrorKind;
@@ -43,6 +43,46 @@ pub struct Answer {
     pub request_id: Option<String>,
 }
 
+/// A command that fetches kubeconfigs (every command but `ucs-agent`).
+pub enum FetchCommand<'a> {
+    Tke(&'a TkeArgs),
+    Ack(&'a AckArgs),
+    Cce(&'a CceArgs),
+    Ucs(&'a UcsArgs),
+}
+
+impl<'a> FetchCommand<'a> {
+    /// The fetch command, or the arguments of `ucs-agent`, which saves a bundle instead.
+    pub fn of(command: &'a Command) -> Result<Self, &'a UcsAgentArgs> {
+        match command {
+            Command::Tke(args) => Ok(FetchCommand::Tke(args)),
+            Command::Ack(args) => Ok(FetchCommand::Ack(args)),
+            Command::Cce(args) => Ok(FetchCommand::Cce(args)),
+            Command::Ucs(args) => Ok(FetchCommand::Ucs(args)),
+            Command::UcsAgent(args) => Err(args),
+        }
+    }
+
+    pub fn fetch_args(&self) -> &'a FetchArgs {
+        match self {
+            FetchCommand::Tke(args) => &args.fetch,
+            FetchCommand::Ack(args) => &args.fetch,
+            FetchCommand::Cce(args) => &args.fetch,
+            FetchCommand::Ucs(args) => &args.fetch,
+        }
+    }
+
+    /// The prefix of entry names and the `provider` of the provenance.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FetchCommand::Tke(_) => "tke",
+            FetchCommand::Ack(_) => "ack",
+            FetchCommand::Cce(_) => "cce",
+            FetchCommand::Ucs(_) => "ucs",
+        }
+    }
+}
+
 pub enum Provider {
     Tke(tencent::Tke),
     Cce(huawei::Cce),
@@ -53,19 +93,19 @@ pub enum Provider {
 impl Provider {
     /// Resolves region, endpoint and credentials for a fetch command.
     pub fn setup(
-        command: &Command,
+        command: &FetchCommand<'_>,
         settings: &FetchSettings,
         env: Arc<Env>,
         ui: Ui,
     ) -> Result<Self, SetupError> {
         match command {
-            Command::Tke(args) => Ok(Provider::Tke(tencent::Tke::new(
+            FetchCommand::Tke(args) => Ok(Provider::Tke(tencent::Tke::new(
                 settings,
                 args.region.as_deref(),
                 env,
                 ui,
             )?)),
-            Command::Cce(args) => Ok(Provider::Cce(huawei::Cce::new(
+            FetchCommand::Cce(args) => Ok(Provider::Cce(huawei::Cce::new(
                 settings,
                 args.region.as_deref(),
                 args.project_id.as_deref(),
@@ -73,14 +113,13 @@ impl Provider {
                 env,
                 ui,
             )?)),
-            Command::Ucs(args) => Ok(Provider::Ucs(huawei::Ucs::new(
+            FetchCommand::Ucs(args) => Ok(Provider::Ucs(huawei::Ucs::new(
                 settings,
                 args.insecure_skip_tls_verify,
                 env,
                 ui,
             )?)),
-            Command::UcsAgent(_) => unreachable!("ucs-agent saves a bundle and is not set up here"),
-            Command::Ack(args) => Ok(Provider::Ack(alibaba::Ack::new(
+            FetchCommand::Ack(args) => Ok(Provider::Ack(alibaba::Ack::new(
                 settings,
                 args.region.as_deref(),
                 if args.signature_v2 {
