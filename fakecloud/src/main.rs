@@ -4,19 +4,22 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use fakecloud::{FakeCloud, Provider};
+use fakecloud::{Cluster, FakeCloud, Fault, FaultKind, Provider};
 
-const USAGE: &str = "usage: fakecloud [--env-file PATH]
+const USAGE: &str = "usage: fakecloud [--env-file PATH] [--latency-ms MS] [--tke-clusters N]
 
 Starts fake TKE, ACK, CCE, UCS and IAM APIs and a TLS kube API server on 127.0.0.1,
 prints the shell export lines that point kubefetch at them, and serves until killed.
   --env-file PATH   also write the export lines to PATH
+  --latency-ms MS   delay every API answer by MS milliseconds (benchmarks)
+  --tke-clusters N  also serve TKE clusters cls-bench-0 .. cls-bench-<N-1> (benchmarks)
   -h, --help        show this help";
 
 fn main() -> ExitCode {
-    let env_file = match parse_args(std::env::args().skip(1)) {
-        Ok(Command::Serve { env_file }) => env_file,
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Serve(options)) => options,
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -33,9 +36,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for i in 0..options.tke_clusters {
+        cloud.add_cluster(Cluster::new(Provider::Tke, format!("cls-bench-{i}")));
+    }
+    if let Some(latency) = options.latency {
+        cloud.inject(Fault::new(FaultKind::Delay(latency)).times(u32::MAX));
+    }
     let exports = export_lines(&cloud);
     print!("{exports}");
-    if let Some(path) = env_file {
+    if let Some(path) = options.env_file {
         if let Err(e) = std::fs::write(&path, &exports) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
@@ -55,23 +64,41 @@ fn main() -> ExitCode {
 }
 
 enum Command {
-    Serve { env_file: Option<PathBuf> },
+    Serve(ServeOptions),
     Help,
 }
 
+#[derive(Default)]
+struct ServeOptions {
+    env_file: Option<PathBuf>,
+    latency: Option<Duration>,
+    tke_clusters: usize,
+}
+
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut env_file = None;
+    let mut options = ServeOptions::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--env-file" => match args.next() {
-                Some(path) => env_file = Some(PathBuf::from(path)),
+                Some(path) => options.env_file = Some(PathBuf::from(path)),
                 None => return Err("--env-file needs a path".to_string()),
             },
+            "--latency-ms" => {
+                let ms = number(args.next(), "--latency-ms")?;
+                options.latency = Some(Duration::from_millis(ms as u64));
+            }
+            "--tke-clusters" => options.tke_clusters = number(args.next(), "--tke-clusters")?,
             "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unexpected argument {other}")),
         }
     }
-    Ok(Command::Serve { env_file })
+    Ok(Command::Serve(options))
+}
+
+fn number(value: Option<String>, flag: &str) -> Result<usize, String> {
+    value
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("{flag} needs a whole number"))
 }
 
 fn export_lines(cloud: &FakeCloud) -> String {
