@@ -125,6 +125,7 @@ pub fn update(
             source,
         })?;
     let mut warnings: Vec<String> = acquired.warning.into_iter().collect();
+    remove_stale_temp_files(&target, dir);
 
     let (text, existing_mode) = read_existing(&target)?;
     let mode = existing_mode.unwrap_or(NEW_FILE_MODE);
@@ -150,6 +151,35 @@ pub fn update(
         report,
         warnings,
     })
+}
+
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Temp files are named after their target, so the lock holder knows which
+/// ones are its own: `.config.kubefetch-XXXXXX.tmp` for `config`.
+fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.kubefetch-")
+}
+
+/// Only the holder of the target's lock writes its temp files, so any found
+/// while we hold the lock were left by a process killed mid-write.
+/// Removing them keeps SIGKILLed runs from piling up files with credentials.
+fn remove_stale_temp_files(target: &Path, dir: &Path) {
+    let prefix = temp_prefix(target);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Follows a chain of symlinks to the final path, which need not exist yet
@@ -221,8 +251,8 @@ fn replace_atomically(
         source,
     };
     let mut temp = tempfile::Builder::new()
-        .prefix(".kubefetch-")
-        .suffix(".tmp")
+        .prefix(&temp_prefix(target))
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(temp_error)?;
     let file = temp.as_file_mut();
@@ -496,5 +526,24 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, StoreError::Replace { .. }), "{err:?}");
         assert_eq!(dir_entries(dir.path()), ["config"]);
+    }
+
+    #[test]
+    fn temp_files_left_by_a_killed_writer_are_removed_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let stale = dir.path().join(".config.kubefetch-AbC123.tmp");
+        let other_target = dir.path().join(".other.kubefetch-AbC123.tmp");
+        fs::write(&stale, "client-key-data: x").unwrap();
+        fs::write(&other_target, "x").unwrap();
+        update(&path, &StoreOptions::default(), |_| {
+            Ok(MergeReport::default())
+        })
+        .unwrap();
+        assert!(!stale.exists());
+        assert!(
+            other_target.exists(),
+            "another file's temp files are not ours to remove"
+        );
     }
 }
