@@ -31,6 +31,11 @@ pub fn choose(
     let Ok(config) = Kubeconfig::parse(kubeconfig_text) else {
         return Ok(wanted.to_string());
     };
+    // No contexts at all is a broken answer, not a cluster without an endpoint:
+    // normalisation refuses it as the provider's fault.
+    if config.contexts.is_empty() {
+        return Ok(wanted.to_string());
+    }
     let has = |name: &str| config.contexts.iter().any(|c| c.name == name);
     if has(wanted) {
         return Ok(wanted.to_string());
@@ -125,6 +130,16 @@ mod tests {
         let err = choose(&answer(&["externalTLSVerify"]), true, false, ID).unwrap_err();
         assert!(err.summary.contains("no internal endpoint"));
         assert!(err.hint.unwrap().contains("drop --private"));
+    }
+
+    #[test]
+    fn answers_without_contexts_are_left_to_normalisation() {
+        let empty = r#"{"kind":"Config","apiVersion":"v1","preferences":{}}"#;
+        assert_eq!(
+            choose(empty, false, false, ID).unwrap(),
+            "externalTLSVerify"
+        );
+        assert_eq!(choose(empty, true, false, ID).unwrap(), "internal");
     }
 
     #[test]
