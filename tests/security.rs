@@ -10,6 +10,14 @@ use common::*;
 use fakecloud::fixtures::*;
 use fakecloud::{Fault, FaultKind, Provider};
 
+/// A scenario: its name, extra flags, a fault to inject, environment to override.
+type Variant = (
+    &'static str,
+    Vec<&'static str>,
+    Option<FaultKind>,
+    Vec<(&'static str, &'static str)>,
+);
+
 /// Every secret the scenarios use; the IAM token is added when issued.
 fn secrets() -> Vec<String> {
     [
@@ -66,7 +74,7 @@ fn no_secret_on_any_stream_in_any_scenario() {
     let mut scenarios = 0;
     for provider in [Provider::Tke, Provider::Ack, Provider::Cce, Provider::Ucs] {
         let base = provider_args(provider);
-        let variants: Vec<(&str, Vec<&str>, Option<FaultKind>, Vec<(&str, &str)>)> = vec![
+        let variants: Vec<Variant> = vec![
             ("success", vec!["-vv"], None, vec![]),
             ("json", vec!["--output", "json", "-v"], None, vec![]),
             (
