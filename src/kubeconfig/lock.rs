@@ -77,10 +77,11 @@ pub fn acquire(file: &Path, timeout: Duration) -> Result<Acquired, LockError> {
     loop {
         match try_create(&path) {
             Ok(()) => {
+                remove_dead_drafts(&path);
                 return Ok(Acquired {
                     guard: LockGuard { path },
                     warning,
-                })
+                });
             }
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                 if let Some(pid) = remove_if_stale(&path)? {
@@ -103,17 +104,75 @@ pub fn acquire(file: &Path, timeout: Duration) -> Result<Acquired, LockError> {
     }
 }
 
+/// Creates the lock with its owner already inside: the pid is written to a
+/// private draft which is then hard-linked to the lock name (atomic, and
+/// failing if the lock exists, just like kubectl's O_EXCL). A process killed
+/// at any instant thus never leaves an empty lock that would look like
+/// kubectl's and block every later run. Where hard links are unsupported,
+/// falls back to kubectl's create-then-write.
 fn try_create(path: &Path) -> io::Result<()> {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let draft = draft_path(
+        path,
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed),
+    );
+    let linked = write_owner(&draft).and_then(|()| fs::hard_link(&draft, path));
+    let _ = fs::remove_file(&draft);
+    match linked {
+        Err(err) if err.kind() != io::ErrorKind::AlreadyExists => create_then_write(path),
+        other => other,
+    }
+}
+
+fn draft_path(lock: &Path, pid: u32, sequence: u64) -> PathBuf {
+    let mut name = lock.as_os_str().to_owned();
+    name.push(format!(".{pid}-{sequence}.draft"));
+    PathBuf::from(name)
+}
+
+fn write_owner(path: &Path) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)?;
-    let written = writeln!(file, "{OWNER_PREFIX}{}", std::process::id());
+    writeln!(file, "{OWNER_PREFIX}{}", std::process::id())
+}
+
+fn create_then_write(path: &Path) -> io::Result<()> {
+    let written = write_owner(path);
     if written.is_err() {
         let _ = fs::remove_file(path);
     }
     written
+}
+
+/// Drafts of processes killed between writing and linking them.
+fn remove_dead_drafts(lock: &Path) {
+    let (Some(dir), Some(name)) = (lock.parent(), lock.file_name()) else {
+        return;
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let pid = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".draft"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !process_exists(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Removes the lock if a kubefetch process that no longer exists left it,
@@ -157,12 +216,17 @@ fn remove_if_stale(path: &Path) -> Result<Option<u32>, LockError> {
 fn dead_owner(path: &Path) -> Option<u32> {
     let text = fs::read_to_string(path).ok()?;
     let pid: u32 = text.strip_prefix(OWNER_PREFIX)?.trim_end().parse().ok()?;
-    let raw = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0)?;
+    (!process_exists(pid)).then_some(pid)
+}
+
+fn process_exists(pid: u32) -> bool {
+    let Some(raw) = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0) else {
+        return true;
+    };
     // Signal 0 only checks for existence; EPERM means it exists.
     // SAFETY: kill with signal 0 sends nothing and touches no memory.
-    let exists = unsafe { libc::kill(raw, 0) } == 0
-        || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH);
-    (!exists).then_some(pid)
+    let alive = unsafe { libc::kill(raw, 0) } == 0;
+    alive || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 #[cfg(test)]
@@ -177,6 +241,21 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         pid
+    }
+
+    #[test]
+    fn drafts_of_dead_processes_are_cleaned_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        let lock = lock_path(&file);
+        let dead = draft_path(&lock, dead_pid(), 0);
+        let live = draft_path(&lock, std::process::id(), 999);
+        fs::write(&dead, "kubefetch pid=1\n").unwrap();
+        fs::write(&live, "kubefetch pid=1\n").unwrap();
+        let acquired = acquire(&file, Duration::from_secs(1)).unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists());
+        drop(acquired);
     }
 
     #[test]
