@@ -355,6 +355,19 @@ futureTopLevel:
         assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed);
     }
 
+    /// Found by fuzzing: an unknown field with a key over 1024 characters
+    /// was written in a form that does not parse back.
+    #[test]
+    fn long_keys_round_trip() {
+        let key = "k".repeat(2000);
+        // `? ` marks an explicit key, which may be longer than 1024 characters.
+        let text =
+            format!("clusters:\n- name: c\n  cluster:\n    ? {key}\n    : v\n? {key}\n: top\n");
+        let parsed = Kubeconfig::parse(&text).unwrap();
+        let written = parsed.to_yaml();
+        assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed, "{written}");
+    }
+
     #[test]
     fn known_fields_are_typed() {
         let parsed = Kubeconfig::parse(REALISTIC).unwrap();
