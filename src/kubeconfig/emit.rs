@@ -194,8 +194,14 @@ fn push_double_quoted(out: &mut String, text: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            // Controls, and the characters YAML treats as line breaks or a BOM.
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            // Controls, the characters YAML treats as line breaks or a BOM,
+            // and the two noncharacters YAML readers refuse to read raw.
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
                 use std::fmt::Write;
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -389,6 +395,15 @@ empty-top: {}
              contexts:\n- name: a\n  context:\n    cluster: a\n    extensions:\n    \
              - name: kubefetch\n      extension:\n        fetchedAt: \"2026-11-22T10:00:00Z\"\n"
         );
+    }
+
+    /// Found by fuzzing: U+FFFE and U+FFFF were written raw, and a YAML
+    /// reader refuses the whole document for them.
+    #[test]
+    fn noncharacters_are_escaped() {
+        for text in ["x\u{fffe}y", "\u{ffff}", "\u{fffd}\u{10ffff}"] {
+            round_trips(&Value::String(text.to_owned()));
+        }
     }
 
     /// Found by fuzzing: a 1025-character key was written as an implicit

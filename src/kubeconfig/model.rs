@@ -368,6 +368,15 @@ futureTopLevel:
         assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed, "{written}");
     }
 
+    /// Found by fuzzing: a string escaped as `\uFFFE` in the file was
+    /// written back raw, and the written file did not parse.
+    #[test]
+    fn escaped_noncharacters_round_trip() {
+        let parsed = Kubeconfig::parse("futureField: \"a\\uFFFEb\\uFFFF\"\n").unwrap();
+        let written = parsed.to_yaml();
+        assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed, "{written}");
+    }
+
     #[test]
     fn known_fields_are_typed() {
         let parsed = Kubeconfig::parse(REALISTIC).unwrap();
