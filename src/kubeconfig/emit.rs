@@ -13,6 +13,10 @@
 
 use serde_yaml::{Mapping, Number, Value};
 
+/// YAML readers take a key without `? ` only up to 1024 characters; a
+/// longer one (counted in bytes here, which is never fewer) is declined.
+const LONGEST_IMPLICIT_KEY: usize = 1024;
+
 /// A value this writer leaves to serde_yaml.
 #[derive(Debug)]
 pub(crate) struct Unsupported;
@@ -49,7 +53,11 @@ fn mapping(
         ) {
             return Err(Unsupported);
         }
+        let key_start = out.len();
         inline(out, key)?;
+        if out.len() - key_start > LONGEST_IMPLICIT_KEY {
+            return Err(Unsupported);
+        }
         out.push(':');
         match value {
             Value::Mapping(inner) if !inner.is_empty() => {
@@ -186,8 +194,14 @@ fn push_double_quoted(out: &mut String, text: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            // Controls, and the characters YAML treats as line breaks or a BOM.
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            // Controls, the characters YAML treats as line breaks or a BOM,
+            // and the two noncharacters YAML readers refuse to read raw.
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
                 use std::fmt::Write;
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -381,6 +395,36 @@ empty-top: {}
              contexts:\n- name: a\n  context:\n    cluster: a\n    extensions:\n    \
              - name: kubefetch\n      extension:\n        fetchedAt: \"2026-11-22T10:00:00Z\"\n"
         );
+    }
+
+    /// Found by fuzzing: U+FFFE and U+FFFF were written raw, and a YAML
+    /// reader refuses the whole document for them.
+    #[test]
+    fn noncharacters_are_escaped() {
+        for text in ["x\u{fffe}y", "\u{ffff}", "\u{fffd}\u{10ffff}"] {
+            round_trips(&Value::String(text.to_owned()));
+        }
+    }
+
+    /// Found by fuzzing: a 1025-character key was written as an implicit
+    /// key, which no YAML reader accepts.
+    #[test]
+    fn declines_keys_too_long_to_be_implicit() {
+        for (key, fits) in [
+            ("k".repeat(1024), true),
+            ("k".repeat(1025), false),
+            // Quoting makes this 1023-character key 1025 characters long.
+            (format!("{} {}", "k".repeat(511), "k".repeat(511)), false),
+        ] {
+            let mut map = Mapping::new();
+            map.insert(Value::from(key), Value::from("v"));
+            let value = Value::Sequence(vec![Value::Mapping(map)]);
+            if fits {
+                round_trips(&value);
+            } else {
+                assert!(to_block_yaml(&value).is_err());
+            }
+        }
     }
 
     #[test]

@@ -180,6 +180,8 @@ pub enum ModelError {
     At { line: usize, column: usize },
     #[error("not a valid kubeconfig")]
     Unplaced,
+    #[error("not a valid kubeconfig: a key is a list or a mapping")]
+    ComplexKey,
 }
 
 impl Kubeconfig {
@@ -196,6 +198,7 @@ impl Kubeconfig {
     /// empty kubeconfig, as kubectl treats it.
     pub fn parse(text: &str) -> Result<Kubeconfig, ModelError> {
         match serde_yaml::from_str::<Option<Kubeconfig>>(text) {
+            Ok(Some(parsed)) if parsed.has_complex_key() => Err(ModelError::ComplexKey),
             Ok(parsed) => Ok(parsed.unwrap_or_else(Kubeconfig::new)),
             Err(err) => Err(match err.location() {
                 Some(at) => ModelError::At {
@@ -207,6 +210,46 @@ impl Kubeconfig {
         }
     }
 
+    /// kubectl reads only scalar keys, and serde_yaml cannot write a list
+    /// or mapping key in block style: such a file is refused, never rewritten.
+    fn has_complex_key(&self) -> bool {
+        let extensions = |list: &Option<Vec<NamedExtension>>| {
+            list.iter()
+                .flatten()
+                .any(|ext| has_complex_key(&ext.extension) || mapping_has_complex_key(&ext.other))
+        };
+        let preferences = self
+            .preferences
+            .as_ref()
+            .is_some_and(|p| mapping_has_complex_key(&p.other) || extensions(&p.extensions));
+        let clusters = self.clusters.iter().any(|c| {
+            mapping_has_complex_key(&c.other)
+                || mapping_has_complex_key(&c.cluster.other)
+                || extensions(&c.cluster.extensions)
+        });
+        let users = self.users.iter().any(|u| {
+            let user = &u.user;
+            mapping_has_complex_key(&u.other)
+                || mapping_has_complex_key(&user.other)
+                || extensions(&user.extensions)
+                || [&user.exec, &user.auth_provider]
+                    .into_iter()
+                    .flatten()
+                    .any(has_complex_key)
+        });
+        let contexts = self.contexts.iter().any(|c| {
+            mapping_has_complex_key(&c.other)
+                || mapping_has_complex_key(&c.context.other)
+                || extensions(&c.context.extensions)
+        });
+        preferences
+            || clusters
+            || users
+            || contexts
+            || extensions(&self.extensions)
+            || mapping_has_complex_key(&self.other)
+    }
+
     pub fn to_yaml(&self) -> String {
         // Every key is a string or a value that came from YAML, so
         // conversion and serialization cannot fail.
@@ -214,6 +257,25 @@ impl Kubeconfig {
         emit::to_block_yaml(&value)
             .unwrap_or_else(|_| serde_yaml::to_string(&value).expect("a YAML value serializes"))
     }
+}
+
+fn has_complex_key(value: &Value) -> bool {
+    match value {
+        Value::Mapping(map) => mapping_has_complex_key(map),
+        Value::Sequence(items) => items.iter().any(has_complex_key),
+        Value::Tagged(tagged) => has_complex_key(&tagged.value),
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => false,
+    }
+}
+
+fn mapping_has_complex_key(map: &Mapping) -> bool {
+    map.iter().any(|(key, value)| {
+        let key = match key {
+            Value::Tagged(tagged) => &tagged.value,
+            plain => plain,
+        };
+        matches!(key, Value::Mapping(_) | Value::Sequence(_)) || has_complex_key(value)
+    })
 }
 
 /// kubectl writes `clusters: null` for an empty list.
@@ -353,6 +415,48 @@ futureTopLevel:
         let names: Vec<&str> = parsed.clusters.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["zeta", "alpha"]);
         assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed);
+    }
+
+    /// Found by fuzzing: an unknown field with a key over 1024 characters
+    /// was written in a form that does not parse back.
+    #[test]
+    fn long_keys_round_trip() {
+        let key = "k".repeat(2000);
+        // `? ` marks an explicit key, which may be longer than 1024 characters.
+        let text =
+            format!("clusters:\n- name: c\n  cluster:\n    ? {key}\n    : v\n? {key}\n: top\n");
+        let parsed = Kubeconfig::parse(&text).unwrap();
+        let written = parsed.to_yaml();
+        assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed, "{written}");
+    }
+
+    /// Found by fuzzing: a string escaped as `\uFFFE` in the file was
+    /// written back raw, and the written file did not parse.
+    #[test]
+    fn escaped_noncharacters_round_trip() {
+        let parsed = Kubeconfig::parse("futureField: \"a\\uFFFEb\\uFFFF\"\n").unwrap();
+        let written = parsed.to_yaml();
+        assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed, "{written}");
+    }
+
+    /// Found by fuzzing: a mapping used as a key made `to_yaml` panic,
+    /// since serde_yaml cannot write one in block style.
+    #[test]
+    fn list_and_mapping_keys_are_refused() {
+        for text in [
+            "-:\n ? me:\n",
+            "futureField: {? [a, b] : v}\n",
+            "clusters:\n- name: c\n  cluster:\n    extensions:\n    - name: e\n      extension: [{? {a: 1} : v}]\n",
+            "users:\n- name: u\n  user:\n    exec: {args: [{? !t [x] : y}]}\n",
+        ] {
+            assert_eq!(Kubeconfig::parse(text), Err(ModelError::ComplexKey), "{text}");
+        }
+        let scalar_keys =
+            Kubeconfig::parse("futureField: {1: a, true: b, ~: c, 1.5: d}\n").unwrap();
+        assert_eq!(
+            Kubeconfig::parse(&scalar_keys.to_yaml()).unwrap(),
+            scalar_keys
+        );
     }
 
     #[test]
