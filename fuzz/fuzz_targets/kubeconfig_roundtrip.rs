@@ -80,6 +80,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(reparsed) => reparsed,
         Err(e) => panic!("written kubeconfig does not parse back ({e}):\n{written}"),
     };
-    assert_eq!(reparsed, config, "round trip changed the kubeconfig:\n{written}");
+    assert_eq!(
+        reparsed, config,
+        "round trip changed the kubeconfig:\n{written}"
+    );
     assert_eq!(reparsed.to_yaml(), written, "writing is not stable");
 });

@@ -24,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let allow_insecure = flags & 1 != 0;
     let source_context = match raw.contexts.len() {
-        n if n > 0 && flags & 2 != 0 => Some(raw.contexts[usize::from(flags >> 2) % n].name.clone()),
+        n if n > 0 && flags & 2 != 0 => {
+            Some(raw.contexts[usize::from(flags >> 2) % n].name.clone())
+        }
         _ => None,
     };
     let input = NormalizeInput {
@@ -58,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(allow_insecure || cluster.insecure_skip_tls_verify.is_none());
     let user = &fetched.user.user;
     assert!(user.exec.is_none(), "a user that runs exec was accepted");
-    assert!(user.auth_provider.is_none(), "an auth-provider user was accepted");
+    assert!(
+        user.auth_provider.is_none(),
+        "an auth-provider user was accepted"
+    );
     assert!(user.client_certificate.is_none() && user.client_key.is_none());
     assert!(user.token_file.is_none());
     assert!(user.token.is_some() || user.client_certificate_data.is_some());
