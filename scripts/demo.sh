@@ -34,6 +34,8 @@ fi
 if "$bin/kubefetch" --help | grep -q '^  cce'; then
   step "$bin/kubefetch" cce 4d5e6f70-1a2b-11ee-8c90-0255ac100001 --region cn-north-4 --no-switch
   step "$bin/kubefetch" ucs 5e6f7081-2b3c-11ee-9da1-0255ac100011 --no-switch
+  step "$bin/kubefetch" ucs-agent 5e6f7081-2b3c-11ee-9da1-0255ac100012 --out "$work/proxy-agent.yaml"
+  step grep -E '^(kind|  name):' "$work/proxy-agent.yaml"
 fi
 
 if command -v kubectl >/dev/null 2>&1; then
