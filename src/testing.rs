@@ -1,6 +1,10 @@
 //! Helpers for unit tests that read files from a home directory.
 
+use chrono::{DateTime, Utc};
+
 use crate::env::Env;
+use crate::kubeconfig::model::Kubeconfig;
+use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput, Provenance};
 
 /// A temporary home directory holding these files (relative path, content).
 pub fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -16,4 +20,40 @@ pub fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// An environment of exactly these variables, with `home` as the home directory.
 pub fn env_in(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
     Env::new(vars.iter().copied(), Some(home.path().to_path_buf()))
+}
+
+/// A fetched TKE entry named `name` whose cluster talks to `server`.
+pub fn fetched(name: &str, server: &str) -> Fetched {
+    let raw = Kubeconfig::parse(&format!(
+        "clusters: [{{name: kubernetes, cluster: {{server: '{server}'}}}}]\n\
+         users: [{{name: u, user: {{token: new-token}}}}]\n\
+         contexts: [{{name: c, context: {{cluster: kubernetes, user: u}}}}]\n"
+    ))
+    .unwrap();
+    let fetched_at = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
+    normalize(
+        &raw,
+        NormalizeInput {
+            source_context: None,
+            name: name.into(),
+            allow_insecure: false,
+            provenance: Provenance {
+                provider: "tke".into(),
+                cluster_id: name.into(),
+                region: None,
+                private: false,
+                fetched_at: fetched_at.with_timezone(&Utc),
+                expires_at: None,
+            },
+        },
+    )
+    .unwrap()
+}
+
+/// Owned name/value pairs, as signers and URLs take them.
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }

@@ -154,11 +154,10 @@ fn last_of_each_name(fetched: &[Fetched]) -> Vec<&Fetched> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
     use serde_yaml::Value;
 
     use super::*;
-    use crate::kubeconfig::normalize::{normalize, NormalizeInput, Provenance};
+    use crate::testing::fetched;
 
     const EXISTING: &str = r#"
 apiVersion: v1
@@ -200,33 +199,6 @@ futureTopLevel: [1, 2]
 
     fn existing() -> Kubeconfig {
         Kubeconfig::parse(EXISTING).unwrap()
-    }
-
-    fn fetched(name: &str, server: &str) -> Fetched {
-        let raw = Kubeconfig::parse(&format!(
-            "clusters: [{{name: kubernetes, cluster: {{server: '{server}'}}}}]\n\
-             users: [{{name: u, user: {{token: new-token}}}}]\n\
-             contexts: [{{name: c, context: {{cluster: kubernetes, user: u}}}}]\n"
-        ))
-        .unwrap();
-        let fetched_at = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
-        normalize(
-            &raw,
-            NormalizeInput {
-                source_context: None,
-                name: name.into(),
-                allow_insecure: false,
-                provenance: Provenance {
-                    provider: "tke".into(),
-                    cluster_id: name.into(),
-                    region: None,
-                    private: false,
-                    fetched_at: fetched_at.with_timezone(&Utc),
-                    expires_at: None,
-                },
-            },
-        )
-        .unwrap()
     }
 
     fn names<'a>(items: impl Iterator<Item = &'a String>) -> Vec<&'a str> {

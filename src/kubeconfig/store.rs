@@ -278,12 +278,11 @@ mod tests {
     use std::sync::mpsc;
     use std::thread;
 
-    use chrono::{DateTime, Utc};
     use serde_yaml::Value;
 
     use super::*;
     use crate::kubeconfig::merge::{merge, EntryKind, MergeOptions};
-    use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput, Provenance};
+    use crate::testing::fetched;
 
     fn opts() -> StoreOptions {
         StoreOptions {
@@ -291,35 +290,8 @@ mod tests {
         }
     }
 
-    fn fetched(name: &str) -> Fetched {
-        let raw = Kubeconfig::parse(
-            "clusters: [{name: k, cluster: {server: 'https://k.example'}}]\n\
-             users: [{name: u, user: {token: tok}}]\n\
-             contexts: [{name: c, context: {cluster: k, user: u}}]\n",
-        )
-        .unwrap();
-        let fetched_at = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
-        normalize(
-            &raw,
-            NormalizeInput {
-                source_context: None,
-                name: name.into(),
-                allow_insecure: false,
-                provenance: Provenance {
-                    provider: "tke".into(),
-                    cluster_id: "cls-1".into(),
-                    region: Some("ap-guangzhou".into()),
-                    private: false,
-                    fetched_at: fetched_at.with_timezone(&Utc),
-                    expires_at: None,
-                },
-            },
-        )
-        .unwrap()
-    }
-
     fn merge_one(name: &str) -> impl FnOnce(&mut Kubeconfig) -> Result<MergeReport, MergeError> {
-        let new = [fetched(name)];
+        let new = [fetched(name, "https://k.example")];
         move |config| {
             merge(
                 config,

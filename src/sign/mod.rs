@@ -168,12 +168,7 @@ fn canonical_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> (
 mod tests {
     use super::*;
 
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::testing::pairs;
 
     #[test]
     fn uri_encode_keeps_only_unreserved_characters() {

@@ -103,12 +103,7 @@ fn canonical_resource(path: &str, query: &[(String, String)]) -> String {
 mod tests {
     use super::*;
 
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::testing::pairs;
 
     #[test]
     fn http_date_is_rfc_1123_in_gmt() {

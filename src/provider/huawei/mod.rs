@@ -267,12 +267,7 @@ impl Cce {
         env: Arc<Env>,
         ui: Ui,
     ) -> Result<Self, SetupError> {
-        for id in &settings.cluster_ids {
-            endpoints::validate_cluster_id("cce", id)?;
-        }
-        if settings.profile.is_some() {
-            return Err(no_profiles("cce").into());
-        }
+        check_shared_settings("cce", settings)?;
         let region = region
             .map(str::to_string)
             .or_else(|| env.var("OS_REGION_NAME").map(str::to_string))
@@ -392,12 +387,7 @@ impl Ucs {
         env: Arc<Env>,
         ui: Ui,
     ) -> Result<Self, SetupError> {
-        for id in &settings.cluster_ids {
-            endpoints::validate_cluster_id("ucs", id)?;
-        }
-        if settings.profile.is_some() {
-            return Err(no_profiles("ucs").into());
-        }
+        check_shared_settings("ucs", settings)?;
         if let Some(ttl) = settings.ttl_minutes {
             return Err(UsageError::new(format!(
                 "ucs does not support --ttl ({}): UCS sets the credential's lifetime itself",
@@ -468,9 +458,17 @@ fn ucs_client(
     })
 }
 
-fn no_profiles(command: &str) -> UsageError {
-    UsageError::new(format!("{command} does not support --profile"))
-        .with_hint("Huawei credentials come from HUAWEICLOUD_SDK_AK/SK, HUAWEICLOUD_SDK_CREDENTIALS_FILE, ~/.huaweicloud/credentials, OS_AUTH_TOKEN or OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME")
+/// What cce and ucs both require of the shared flags: UUID cluster ids, and
+/// no `--profile` (Huawei's tools have no profile convention to follow).
+fn check_shared_settings(command: &str, settings: &FetchSettings) -> Result<(), UsageError> {
+    for id in &settings.cluster_ids {
+        endpoints::validate_cluster_id(command, id)?;
+    }
+    if settings.profile.is_some() {
+        return Err(UsageError::new(format!("{command} does not support --profile"))
+            .with_hint("Huawei credentials come from HUAWEICLOUD_SDK_AK/SK, HUAWEICLOUD_SDK_CREDENTIALS_FILE, ~/.huaweicloud/credentials, OS_AUTH_TOKEN or OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME"));
+    }
+    Ok(())
 }
 
 fn validate_project_id(id: &str) -> Result<(), UsageError> {
