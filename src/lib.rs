@@ -15,3 +15,4 @@ pub mod sign;
 #[cfg(test)]
 mod testing;
 pub mod ui;
+pub mod yaml;

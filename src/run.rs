@@ -382,7 +382,7 @@ fn store_failure(e: StoreError) -> Failure {
         StoreError::Merge { .. } => {
             "pass --context NAME to choose another name, or --force to replace the existing entries"
         }
-        StoreError::Invalid { .. } | StoreError::NotText { .. } => {
+        StoreError::Invalid { .. } => {
             "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
         }
         _ => "check the file's permissions and the free disk space",

@@ -3,12 +3,12 @@
 //! locked and replaced atomically.
 
 pub mod certificate;
-mod emit;
 pub mod locate;
 pub mod lock;
 pub mod merge;
 pub mod model;
 pub mod normalize;
+mod schema;
 pub mod store;
 
 pub use certificate::CertError;
