@@ -286,7 +286,12 @@ mod tests {
     fn fetch_args(argv: &[&str]) -> FetchArgs {
         let mut full = vec!["kubefetch", "tke"];
         full.extend_from_slice(argv);
-        match crate::cli::Cli::try_parse_from(full).unwrap().command {
+        let crate::cli::TopLevel::Work(command) =
+            crate::cli::Cli::try_parse_from(full).unwrap().command
+        else {
+            panic!("not a fetch command")
+        };
+        match *command {
             crate::cli::Command::Tke(a) => a.fetch,
             other => panic!("parsed as {other:?}"),
         }
