@@ -59,6 +59,7 @@ pub enum TopLevel {
     Work(Box<Command>),
     /// Print a shell completion script on stdout (see the README to install it)
     Completions {
+        /// The shell to complete for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
