@@ -23,6 +23,6 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(kubefetch::run::run(cli.command, Env::from_process()));
+    let code = runtime.block_on(kubefetch::app::run(cli.command, Env::from_process()));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
