@@ -13,7 +13,9 @@ pub mod provider;
 pub mod report;
 pub mod secret;
 pub mod settings;
+pub mod shell;
 pub mod sign;
 #[cfg(test)]
 mod testing;
 pub mod ui;
+pub mod version;

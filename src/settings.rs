@@ -389,8 +389,12 @@ mod tests {
     fn invocation(argv: &[&str]) -> Result<Invocation, Refused> {
         let mut full = vec!["kubefetch"];
         full.extend_from_slice(argv);
-        let command = crate::cli::Cli::try_parse_from(full).unwrap().command;
-        resolve(command, &Env::new(Vec::<(String, String)>::new(), None))
+        let crate::cli::TopLevel::Work(command) =
+            crate::cli::Cli::try_parse_from(full).unwrap().command
+        else {
+            panic!("not a command that works on clusters")
+        };
+        resolve(*command, &Env::new(Vec::<(String, String)>::new(), None))
     }
 
     fn settings(argv: &[&str]) -> Result<FetchInvocation, Refused> {
