@@ -91,6 +91,14 @@ impl fmt::Display for ReadError {
 
 /// The first document, as kubectl reads only that one; an empty text is `null`.
 pub fn read_first(text: &str) -> Result<Value, ReadError> {
+    match super::fast::read_block(text) {
+        Some(tree) => Ok(tree),
+        None => full_first(text),
+    }
+}
+
+/// The first document through the full reader, without the fast path.
+pub(super) fn full_first(text: &str) -> Result<Value, ReadError> {
     let mut documents = Builder::new(text).documents(1)?;
     Ok(documents.pop().unwrap_or(Value::Null))
 }
@@ -524,7 +532,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Val
     }
 }
 
-fn plain_value(text: &str) -> Result<Value, String> {
+pub(super) fn plain_value(text: &str) -> Result<Value, String> {
     Ok(match resolve_plain(text) {
         Scalar::Null => Value::Null,
         Scalar::Bool(b) => Value::Bool(b),
@@ -543,7 +551,7 @@ fn float(f: f64) -> Value {
 }
 
 /// A map key as sigs.k8s.io/yaml turns it into a JSON object key.
-fn key_string(key: Value) -> Result<String, String> {
+pub(super) fn key_string(key: Value) -> Result<String, String> {
     match key {
         Value::String(text) => Ok(text),
         Value::Bool(b) => Ok(b.to_string()),
