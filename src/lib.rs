@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod http;
+pub mod interrupt;
 pub mod kubeconfig;
 pub mod provider;
 pub mod run;

@@ -70,6 +70,14 @@ pub async fn run(command: Command, env: Env) -> i32 {
             );
         }
     };
+    if let Err(failure) = check_target(&settings, provider.name(), &env) {
+        return fail_all(
+            &settings.cluster_ids,
+            provider_name,
+            settings.output,
+            &failure,
+        );
+    }
     let outcomes = fetch_all(&provider, &settings, &env, ui).await;
     let statuses = write(&outcomes, &settings, &env, ui);
     report(&provider, &settings, &outcomes, &statuses, ui)
@@ -201,6 +209,22 @@ fn write(outcomes: &[Outcome], settings: &FetchSettings, env: &Env, ui: Ui) -> V
             },
         })
         .collect()
+}
+
+/// A target file that cannot be written is refused before any request:
+/// a fetched credential must not be spent on it.
+fn check_target(settings: &FetchSettings, provider: &str, env: &Env) -> Result<(), Failure> {
+    let Target::File(explicit) = &settings.target else {
+        return Ok(());
+    };
+    let names: Vec<String> = settings
+        .cluster_ids
+        .iter()
+        .map(|id| settings.entry_name(provider, id))
+        .collect();
+    let path = locate(explicit.as_deref(), env, &names)
+        .map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
+    crate::kubeconfig::store::check_target(&path).map_err(store_failure)
 }
 
 fn write_file(
@@ -375,18 +399,7 @@ fn api_failure(provider: &str, cluster_id: &str, e: ApiError) -> Failure {
 }
 
 fn store_failure(e: StoreError) -> Failure {
-    let hint = match &e {
-        StoreError::Lock { .. } => {
-            "another kubectl or kubefetch is writing this file; retry, or remove the .lock file if none is running"
-        }
-        StoreError::Merge { .. } => {
-            "pass --context NAME to choose another name, or --force to replace the existing entries"
-        }
-        StoreError::Invalid { .. } | StoreError::NotText { .. } => {
-            "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
-        }
-        _ => "check the file's permissions and the free disk space",
-    };
+    let hint = e.hint();
     let mut failure =
         Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(Some(hint.to_string()));
     let mut source = std::error::Error::source(&e);
