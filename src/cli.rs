@@ -41,14 +41,30 @@ Credentials are never taken from the command line. Exit codes: 0 ok, 1 internal 
 #[derive(Debug, Parser)]
 #[command(
     name = "kubefetch",
-    version,
+    version = crate::version::text(),
     about = "Fetch a managed cluster's kubeconfig, rename it so it never collides, and merge it safely",
     after_help = ENV_HELP,
     propagate_version = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: TopLevel,
+}
+
+/// Every subcommand: kubefetch's work, then shell integration, which needs
+/// no provider and no kubeconfig.
+#[derive(Debug, Subcommand)]
+pub enum TopLevel {
+    #[command(flatten)]
+    Work(Box<Command>),
+    /// Print a shell completion script on stdout (see the README to install it)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `kubefetch man > kubefetch.1`
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,6 @@
 pub mod certificate;
 mod emit;
 pub mod locate;
-pub mod lock;
 pub mod merge;
 pub mod model;
 pub mod normalize;
@@ -13,7 +12,6 @@ pub mod store;
 
 pub use certificate::CertError;
 pub use locate::{locate, LocateError};
-pub use lock::LockError;
 pub use merge::{merge, EntryKind, MergeError, MergeOptions, MergeReport};
 pub use model::{Kubeconfig, ModelError};
 pub use normalize::{

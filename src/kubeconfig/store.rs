@@ -2,17 +2,17 @@
 //! the file atomically: a crash at any instant leaves the old or the new
 //! file, never a torn one.
 
-use std::fs::{self, DirBuilder, File, Permissions};
-use std::io::{self, Read, Write};
+use std::fs::{self, DirBuilder, File};
+use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::lock::{self, LockError};
 use super::merge::{MergeError, MergeReport};
 use super::model::{Kubeconfig, ModelError};
-use crate::interrupt;
+use crate::fsx::lock::{self, LockError};
+use crate::fsx::{parent_dir, AtomicFile, CommitError, Replace, TEMP_SUFFIX};
 
 const NEW_FILE_MODE: u32 = 0o600;
 const NEW_DIR_MODE: u32 = 0o700;
@@ -262,8 +262,6 @@ pub fn update(
     })
 }
 
-const TEMP_SUFFIX: &str = ".tmp";
-
 /// Temp files are named after their target, so the lock holder knows which
 /// ones are its own: `.config.kubefetch-XXXXXX.tmp` for `config`.
 fn temp_prefix(target: &Path) -> String {
@@ -319,13 +317,6 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf, StoreError> {
     })
 }
 
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
 /// What a replaced file keeps: permission bits, owner and group.
 struct Existing {
     mode: u32,
@@ -359,10 +350,9 @@ fn read_existing(path: &Path) -> Result<(String, Option<Existing>), StoreError> 
 }
 
 /// Temp file in the same directory, fsync, rename over the target, fsync
-/// the directory so the rename itself survives a power loss. The temp file
-/// deletes itself on every error path until it is persisted. It gets the
-/// replaced file's owner and group (kubectl, writing in place, keeps them:
-/// `sudo -E` must not hand a user's file to root).
+/// the directory. It gets the replaced file's owner and group (kubectl,
+/// writing in place, keeps them: `sudo -E` must not hand a user's file to
+/// root).
 fn replace_atomically(
     target: &Path,
     dir: &Path,
@@ -374,43 +364,32 @@ fn replace_atomically(
         dir: dir.to_path_buf(),
         source,
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(target))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(temp_error)?;
-    let _on_signal = interrupt::remove_on_signal(temp.path());
-    let file = temp.as_file_mut();
+    let file = AtomicFile::beside(target, &temp_prefix(target)).map_err(temp_error)?;
     if let Some(existing) = existing {
-        let meta = file.metadata().map_err(temp_error)?;
-        if (meta.uid(), meta.gid()) != (existing.uid, existing.gid) {
-            std::os::unix::fs::fchown(&*file, Some(existing.uid), Some(existing.gid)).map_err(
-                |source| StoreError::KeepOwner {
-                    path: target.to_path_buf(),
-                    source,
-                },
-            )?;
-        }
+        file.keep_owner(existing.uid, existing.gid)
+            .map_err(|source| StoreError::KeepOwner {
+                path: target.to_path_buf(),
+                source,
+            })?;
     }
-    // After the chown, which may clear set-id bits.
-    file.set_permissions(Permissions::from_mode(mode))
-        .map_err(temp_error)?;
-    file.write_all(content).map_err(temp_error)?;
-    file.sync_all().map_err(temp_error)?;
-    temp.persist(target).map_err(|err| StoreError::Replace {
-        path: target.to_path_buf(),
-        source: err.error,
-    })?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| StoreError::SyncDir {
-            dir: dir.to_path_buf(),
-            source,
+    file.commit(content, mode, Replace::Always)
+        .map(drop)
+        .map_err(|e| match e {
+            CommitError::Write(source) => temp_error(source),
+            CommitError::Rename(source) => StoreError::Replace {
+                path: target.to_path_buf(),
+                source,
+            },
+            CommitError::SyncDir(source) => StoreError::SyncDir {
+                dir: dir.to_path_buf(),
+                source,
+            },
         })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs::Permissions;
     use std::os::unix::fs::{symlink, FileTypeExt};
     use std::sync::mpsc;
     use std::thread;
@@ -419,7 +398,7 @@ mod tests {
 
     use super::*;
     use crate::kubeconfig::merge::{merge, EntryKind, MergeOptions};
-    use crate::testing::fetched;
+    use crate::testing::{dir_entries, fetched};
 
     fn opts() -> StoreOptions {
         StoreOptions {
@@ -443,15 +422,6 @@ mod tests {
 
     fn mode_of(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
-    }
-
-    fn dir_entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
     }
 
     #[test]
