@@ -3,11 +3,11 @@
 //! locked and replaced atomically.
 
 pub mod certificate;
-mod emit;
 pub mod locate;
 pub mod merge;
 pub mod model;
 pub mod normalize;
+mod schema;
 pub mod store;
 
 pub use certificate::CertError;

@@ -83,8 +83,6 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    #[error("{path} is not UTF-8 text; it was left unchanged")]
-    NotText { path: PathBuf },
     #[error("{path} cannot be used; it was left unchanged")]
     Invalid {
         path: PathBuf,
@@ -128,7 +126,7 @@ impl StoreError {
             StoreError::Merge { .. } => {
                 "pass --context NAME to choose another name, or --force to replace the existing entries"
             }
-            StoreError::Invalid { .. } | StoreError::NotText { .. } => {
+            StoreError::Invalid { .. } => {
                 "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
             }
             StoreError::NotRegular { .. } => {
@@ -230,7 +228,7 @@ pub fn update(
 
     // Checked again under the lock: the file may have changed meanwhile.
     check_target(&target)?;
-    let (text, existing) = read_existing(&target)?;
+    let (bytes, existing) = read_existing(&target)?;
     let mode = existing.as_ref().map_or(NEW_FILE_MODE, |e| e.mode);
     if mode & 0o044 != 0 {
         warnings.push(format!(
@@ -238,7 +236,7 @@ pub fn update(
             path = target.display(),
         ));
     }
-    let mut config = Kubeconfig::parse(&text).map_err(|source| StoreError::Invalid {
+    let mut config = Kubeconfig::parse_bytes(&bytes).map_err(|source| StoreError::Invalid {
         path: target.clone(),
         source,
     })?;
@@ -324,15 +322,15 @@ struct Existing {
     gid: u32,
 }
 
-/// The file's text and attributes; a missing file is empty and has none.
-fn read_existing(path: &Path) -> Result<(String, Option<Existing>), StoreError> {
+/// The file's bytes and attributes; a missing file is empty and has none.
+fn read_existing(path: &Path) -> Result<(Vec<u8>, Option<Existing>), StoreError> {
     let read_error = |source| StoreError::Read {
         path: path.to_path_buf(),
         source,
     };
     let mut file = match File::open(path) {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((String::new(), None)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
         Err(err) => return Err(read_error(err)),
     };
     let meta = file.metadata().map_err(read_error)?;
@@ -343,10 +341,7 @@ fn read_existing(path: &Path) -> Result<(String, Option<Existing>), StoreError> 
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(read_error)?;
-    let text = String::from_utf8(bytes).map_err(|_| StoreError::NotText {
-        path: path.to_path_buf(),
-    })?;
-    Ok((text, Some(existing)))
+    Ok((bytes, Some(existing)))
 }
 
 /// Temp file in the same directory, fsync, rename over the target, fsync
@@ -394,7 +389,7 @@ mod tests {
     use std::sync::mpsc;
     use std::thread;
 
-    use serde_yaml::Value;
+    use serde_json::Value;
 
     use super::*;
     use crate::kubeconfig::merge::{merge, EntryKind, MergeOptions};
@@ -589,10 +584,11 @@ mod tests {
         fs::write(&path, original).unwrap();
         update(&path, &opts(), merge_one("tke-cls-1")).unwrap();
 
-        let mut after: Value = serde_yaml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        let mut before: Value = serde_yaml::from_str(original).unwrap();
+        let mut after: Value =
+            crate::yaml::read_first(&fs::read_to_string(&path).unwrap()).unwrap();
+        let mut before: Value = crate::yaml::read_first(original).unwrap();
         for list in ["clusters", "users", "contexts"] {
-            let added = after[list].as_sequence_mut().unwrap().pop().unwrap();
+            let added = after[list].as_array_mut().unwrap().pop().unwrap();
             assert_eq!(added["name"], Value::from("tke-cls-1"));
         }
         before["current-context"] = Value::from("tke-cls-1");
