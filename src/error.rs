@@ -3,6 +3,12 @@
 
 use serde::Serialize;
 
+use crate::credentials::CredentialError;
+use crate::kubeconfig::StoreError;
+use crate::provider::error::ApiError;
+use crate::provider::SetupError;
+use crate::settings::UsageError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -64,6 +70,60 @@ impl Failure {
         self
     }
 
+    /// Bad input for `command`, found before anything was sent or written.
+    pub fn usage(command: &str, e: UsageError) -> Self {
+        Failure::new(ErrorKind::Usage, format!("{command}: {}", e.message)).with_hint(e.hint)
+    }
+
+    /// A provider that could not be set up for `command`.
+    pub fn setup(command: &str, e: SetupError) -> Self {
+        match e {
+            SetupError::Usage(e) => Failure::usage(command, e),
+            SetupError::Http(e) => {
+                let mut failure = Failure::new(ErrorKind::Usage, format!("{command}: {e}"));
+                failure.causes = sources(&e);
+                failure
+            }
+            SetupError::Credentials(CredentialError::NotFound {
+                provider: cloud,
+                tried,
+            }) => {
+                let mut failure = Failure::new(
+                    ErrorKind::Auth,
+                    format!("{command}: no {cloud} credentials found"),
+                )
+                .with_hint(Some(credentials_hint(command).to_string()));
+                failure.causes = tried.iter().map(|t| format!("tried {t}")).collect();
+                failure
+            }
+            SetupError::Credentials(e @ CredentialError::Broken { .. }) => {
+                Failure::new(ErrorKind::Auth, format!("{command}: {e}"))
+                    .with_hint(Some(credentials_hint(command).to_string()))
+            }
+        }
+    }
+
+    /// What a provider's API said about one cluster.
+    pub fn api(command: &str, cluster_id: &str, e: ApiError) -> Self {
+        Failure {
+            kind: e.kind,
+            message: format!("{command} {cluster_id}: {e}"),
+            code: e.code.clone(),
+            request_id: e.request_id.clone(),
+            causes: e.causes.clone(),
+            hint: e.hint.clone(),
+        }
+    }
+
+    /// A kubeconfig that could not be read, merged or written.
+    pub fn store(e: StoreError) -> Self {
+        let hint = e.hint();
+        let mut failure =
+            Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(Some(hint.to_string()));
+        failure.causes = sources(&e);
+        failure
+    }
+
     /// `error: ...`, `caused by: ...` lines and a `hint: ...`, for stderr.
     pub fn render(&self) -> String {
         let mut out = format!("error: {}", self.message);
@@ -76,6 +136,26 @@ impl Failure {
             out.push_str(hint);
         }
         out
+    }
+}
+
+/// The source chain below an error, one line each.
+fn sources(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut causes = Vec::new();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    causes
+}
+
+fn credentials_hint(command: &str) -> &'static str {
+    match command {
+        "tke" => "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` (use --profile for a named profile)",
+        "cce" | "ucs" | "ucs-agent" => "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or write ~/.huaweicloud/credentials), or OS_AUTH_TOKEN, or OS_USERNAME, OS_PASSWORD and OS_DOMAIN_NAME",
+        "ack" => "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure` (use --profile for a named profile)",
+        _ => "see `kubefetch --help` for where credentials are read from",
     }
 }
 

@@ -3,6 +3,7 @@
 //! request logging without secrets.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,9 +12,7 @@ use reqwest::{Method, Url};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::error::ErrorKind;
-use crate::provider::error::ApiError;
-use crate::settings::{HttpSettings, UsageError};
+use crate::settings::HttpSettings;
 use crate::ui::Ui;
 
 /// No kubeconfig or agent bundle comes near this; a larger answer is hostile or broken.
@@ -46,15 +45,100 @@ impl Response {
     }
 }
 
-/// A provider's judgement of one answer.
-pub enum Verdict<T> {
+/// A provider's judgement of one answer, with the provider's own error type.
+pub enum Verdict<T, E> {
     Done(T),
     /// Worth another attempt (throttled, 5xx); `after` is the server's wish.
     Retry {
-        error: ApiError,
+        error: E,
         after: Option<Duration>,
     },
-    Fail(ApiError),
+    Fail(E),
+}
+
+/// Why the client could not be built; nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read KUBEFETCH_CA_BUNDLE {path}")]
+    CaBundleUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("KUBEFETCH_CA_BUNDLE {path} is not a PEM certificate bundle")]
+    CaBundleInvalid {
+        path: PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("KUBEFETCH_CA_BUNDLE {path} holds no certificate")]
+    CaBundleEmpty { path: PathBuf },
+    #[error("cannot set up the HTTP client")]
+    Build(#[source] reqwest::Error),
+}
+
+/// The request did not get a whole answer; the source chain says why.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("TLS verification of the API endpoint failed")]
+    Tls(#[source] reqwest::Error),
+    #[error("the API request timed out")]
+    Timeout(#[source] reqwest::Error),
+    #[error("could not connect to the API endpoint")]
+    Connect(#[source] reqwest::Error),
+    #[error("the API connection failed")]
+    Other(#[source] reqwest::Error),
+    #[error(
+        "the provider's answer is larger than {} MiB; refusing it",
+        MAX_BODY_BYTES / (1024 * 1024)
+    )]
+    TooLarge,
+}
+
+impl TransportError {
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        let chain = error_chain(&e);
+        if chain.contains("certificate") || chain.contains("tls handshake") {
+            TransportError::Tls(e)
+        } else if e.is_timeout() {
+            TransportError::Timeout(e)
+        } else if e.is_connect() {
+            TransportError::Connect(e)
+        } else {
+            TransportError::Other(e)
+        }
+    }
+
+    /// A failed certificate check or an oversized answer will not change on retry.
+    fn retryable(&self) -> bool {
+        !matches!(self, TransportError::Tls(_) | TransportError::TooLarge)
+    }
+
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            TransportError::Tls(_) => {
+                Some("if a proxy inspects TLS, point KUBEFETCH_CA_BUNDLE at its root certificate")
+            }
+            TransportError::Timeout(_) => Some("check the network, or raise --timeout"),
+            TransportError::Connect(_) => Some("check the network, proxy settings and --endpoint"),
+            TransportError::Other(_) => Some("check the network and try again"),
+            TransportError::TooLarge => None,
+        }
+    }
+}
+
+/// How `send` ended without a value.
+#[derive(Debug)]
+pub enum SendError<E> {
+    /// The provider's answer was judged a failure, after `attempts` attempts.
+    Refused { error: E, attempts: u32 },
+    /// The provider asked to wait longer than is reasonable before a retry.
+    WaitTooLong { error: E, wait: Duration },
+    /// No whole answer arrived, after `attempts` attempts.
+    Transport {
+        error: TransportError,
+        attempts: u32,
+    },
 }
 
 /// Spaces requests out to at most `per_second`, shared by concurrent fetches.
@@ -100,7 +184,7 @@ impl HttpClient {
         endpoints: &[&Url],
         limit: Option<RateLimit>,
         ui: Ui,
-    ) -> Result<Self, UsageError> {
+    ) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(settings.timeout)
@@ -108,23 +192,18 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kubefetch/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &settings.ca_bundle {
-            let pem = std::fs::read(path).map_err(|e| {
-                UsageError::new(format!(
-                    "cannot read KUBEFETCH_CA_BUNDLE {}: {e}",
-                    path.display()
-                ))
+            let pem = std::fs::read(path).map_err(|source| ClientError::CaBundleUnreadable {
+                path: path.clone(),
+                source,
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                UsageError::new(format!(
-                    "KUBEFETCH_CA_BUNDLE {} is not a PEM certificate bundle: {e}",
-                    path.display()
-                ))
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                ClientError::CaBundleInvalid {
+                    path: path.clone(),
+                    source,
+                }
             })?;
             if certs.is_empty() {
-                return Err(UsageError::new(format!(
-                    "KUBEFETCH_CA_BUNDLE {} holds no certificate",
-                    path.display()
-                )));
+                return Err(ClientError::CaBundleEmpty { path: path.clone() });
             }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
@@ -133,9 +212,7 @@ impl HttpClient {
         if !endpoints.is_empty() && endpoints.iter().all(|u| is_loopback(u)) {
             builder = builder.no_proxy();
         }
-        let client = builder
-            .build()
-            .map_err(|e| UsageError::new(format!("cannot set up the HTTP client: {e}")))?;
+        let client = builder.build().map_err(ClientError::Build)?;
         Ok(HttpClient {
             client,
             retries: settings.retries,
@@ -146,11 +223,11 @@ impl HttpClient {
 
     /// Sends `build()` until `judge` accepts or refuses the answer, retrying
     /// transport failures and `Verdict::Retry` up to the configured count.
-    pub async fn send<T>(
+    pub async fn send<T, E: std::fmt::Display>(
         &self,
         mut build: impl FnMut() -> Request,
-        mut judge: impl FnMut(Response) -> Verdict<T>,
-    ) -> Result<T, ApiError> {
+        mut judge: impl FnMut(Response) -> Verdict<T, E>,
+    ) -> Result<T, SendError<E>> {
         let mut attempt = 0;
         loop {
             if let Some(limit) = &self.limit {
@@ -159,7 +236,8 @@ impl HttpClient {
             let request = build();
             let label = format!("{} {}", request.method, redacted_url(&request.url));
             let started = Instant::now();
-            let (error, after) = match self.attempt(request).await {
+            let attempts = attempt + 1;
+            let (failed, after) = match self.attempt(request).await {
                 Ok(response) => {
                     self.ui.detail(&format!(
                         "{label} -> {} in {} ms",
@@ -168,34 +246,42 @@ impl HttpClient {
                     ));
                     match judge(response) {
                         Verdict::Done(value) => return Ok(value),
-                        Verdict::Fail(error) => return Err(error),
-                        Verdict::Retry { error, after } => (error, after),
+                        Verdict::Fail(error) => return Err(SendError::Refused { error, attempts }),
+                        Verdict::Retry {
+                            error,
+                            after: Some(wait),
+                        } if wait > MAX_RETRY_AFTER => {
+                            return Err(SendError::WaitTooLong { error, wait })
+                        }
+                        Verdict::Retry { error, after } => {
+                            (SendError::Refused { error, attempts }, after)
+                        }
                     }
                 }
-                Err(Transport { error, retryable }) => {
-                    self.ui.detail(&format!("{label} failed: {error}"));
+                Err(error) => {
+                    self.ui
+                        .detail(&format!("{label} failed: {}", error_chain(&error)));
+                    let retryable = error.retryable();
+                    let failed = SendError::Transport { error, attempts };
                     if !retryable {
-                        return Err(error);
+                        return Err(failed);
                     }
-                    (error, None)
+                    (failed, None)
                 }
             };
             if attempt >= self.retries {
-                return Err(with_attempts(error, attempt + 1));
+                return Err(failed);
             }
-            let delay = match after {
-                Some(wish) if wish > MAX_RETRY_AFTER => {
-                    return Err(error.hint(format!(
-                        "the provider asked to wait {} s before retrying; try again later",
-                        wish.as_secs()
-                    )))
-                }
-                Some(wish) => wish,
-                None => backoff(attempt),
-            };
+            let delay = after.unwrap_or_else(|| backoff(attempt));
             attempt += 1;
+            let reason = match &failed {
+                SendError::Refused { error, .. } | SendError::WaitTooLong { error, .. } => {
+                    error.to_string()
+                }
+                SendError::Transport { error, .. } => error.to_string(),
+            };
             self.ui.detail(&format!(
-                "retry {attempt}/{} in {} ms: {error}",
+                "retry {attempt}/{} in {} ms: {reason}",
                 self.retries,
                 delay.as_millis()
             ));
@@ -203,7 +289,7 @@ impl HttpClient {
         }
     }
 
-    async fn attempt(&self, request: Request) -> Result<Response, Transport> {
+    async fn attempt(&self, request: Request) -> Result<Response, TransportError> {
         let mut builder = self.client.request(request.method, request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -212,19 +298,23 @@ impl HttpClient {
             .body(request.body)
             .send()
             .await
-            .map_err(Transport::from_reqwest)?;
+            .map_err(TransportError::from_reqwest)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         if response
             .content_length()
             .is_some_and(|len| len > MAX_BODY_BYTES as u64)
         {
-            return Err(Transport::too_large());
+            return Err(TransportError::TooLarge);
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(Transport::from_reqwest)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(TransportError::from_reqwest)?
+        {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(Transport::too_large());
+                return Err(TransportError::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }
@@ -236,60 +326,8 @@ impl HttpClient {
     }
 }
 
-struct Transport {
-    error: ApiError,
-    retryable: bool,
-}
-
-impl Transport {
-    fn from_reqwest(e: reqwest::Error) -> Self {
-        let chain = error_chain(&e);
-        let tls = chain.contains("certificate") || chain.contains("tls handshake");
-        let (summary, hint) = if tls {
-            (
-                "TLS verification of the API endpoint failed",
-                "if a proxy inspects TLS, point KUBEFETCH_CA_BUNDLE at its root certificate",
-            )
-        } else if e.is_timeout() {
-            (
-                "the API request timed out",
-                "check the network, or raise --timeout",
-            )
-        } else if e.is_connect() {
-            (
-                "could not connect to the API endpoint",
-                "check the network, proxy settings and --endpoint",
-            )
-        } else {
-            (
-                "the API connection failed",
-                "check the network and try again",
-            )
-        };
-        Transport {
-            error: ApiError::new(ErrorKind::Provider, summary)
-                .message(Some(chain))
-                .hint(hint),
-            retryable: !tls,
-        }
-    }
-
-    fn too_large() -> Self {
-        Transport {
-            error: ApiError::new(
-                ErrorKind::Provider,
-                format!(
-                    "the provider's answer is larger than {} MiB; refusing it",
-                    MAX_BODY_BYTES / (1024 * 1024)
-                ),
-            ),
-            retryable: false,
-        }
-    }
-}
-
-/// reqwest's error and its sources on one line, without repeating itself.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its sources on one line, without repeating itself.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(e);
     while let Some(err) = current {
@@ -300,13 +338,6 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         current = err.source();
     }
     parts.join(": ")
-}
-
-fn with_attempts(mut error: ApiError, attempts: u32) -> ApiError {
-    if attempts > 1 {
-        error.summary = format!("{} after {attempts} attempts", error.summary);
-    }
-    error
 }
 
 /// Exponential backoff with "equal jitter": half fixed, half random, so

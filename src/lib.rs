@@ -1,14 +1,17 @@
 //! kubefetch: fetch a managed cluster's kubeconfig, rename it so it cannot
 //! collide, and merge it safely into the user's kubeconfig.
 
+pub mod app;
 pub mod cli;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod fsx;
 pub mod http;
+pub mod interrupt;
 pub mod kubeconfig;
 pub mod provider;
-pub mod run;
+pub mod report;
 pub mod secret;
 pub mod settings;
 pub mod shell;
@@ -17,3 +20,4 @@ pub mod sign;
 mod testing;
 pub mod ui;
 pub mod version;
+pub mod yaml;

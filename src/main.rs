@@ -26,7 +26,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(kubefetch::run::run(command, Env::from_process()));
+    let code = runtime.block_on(kubefetch::app::run(command, Env::from_process()));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 

@@ -1,5 +1,6 @@
-//! Turns parsed command-line arguments and the environment into plain,
-//! validated settings. Every usage error is found here, before any request.
+//! Turns parsed command-line arguments and the environment into one plain,
+//! validated [`Invocation`]. The only module that sees clap's types; every
+//! usage error of the command line is found here, before any request.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -7,8 +8,13 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::cli::{FetchArgs, OutputFormat, RequestArgs};
+use crate::cli::{Command, FetchArgs, OutputFormat, RequestArgs, UcsAgentArgs};
 use crate::env::Env;
+use crate::error::Failure;
+use crate::provider::huawei::agent::AgentSettings;
+use crate::provider::huawei::endpoints;
+use crate::provider::{ProviderConfig, ProviderKind, Signature};
+use crate::report::Output;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -77,125 +83,222 @@ impl HttpSettings {
     }
 }
 
-/// What every fetch command shares, validated.
+/// One command, resolved.
+#[derive(Debug)]
+pub enum Invocation {
+    Fetch(FetchInvocation),
+    UcsAgent(UcsAgentInvocation),
+}
+
+/// A fetch command (`tke`, `ack`, `cce`, `ucs`), validated.
 #[derive(Debug, Clone)]
-pub struct FetchSettings {
+pub struct FetchInvocation {
+    pub provider: ProviderConfig,
     pub cluster_ids: Vec<String>,
-    pub private: bool,
-    /// `--ttl` in minutes; each provider checks its own range.
-    pub ttl_minutes: Option<u64>,
     pub target: Target,
     pub context_name: Option<String>,
     pub switch: bool,
     pub force: bool,
-    pub profile: Option<String>,
-    pub endpoint: Option<Url>,
-    pub output: OutputFormat,
-    pub http: HttpSettings,
+    pub output: Output,
     pub verbosity: Verbosity,
     pub lock_timeout: Duration,
 }
 
-const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-
-impl FetchSettings {
-    pub fn from_args(args: &FetchArgs, env: &Env) -> Result<Self, UsageError> {
-        let mut cluster_ids: Vec<String> = Vec::with_capacity(args.cluster_ids.len());
-        for id in &args.cluster_ids {
-            validate_cluster_id(id)?;
-            if !cluster_ids.contains(id) {
-                cluster_ids.push(id.clone());
-            }
-        }
-        if let Some(name) = &args.context_name {
-            if cluster_ids.len() > 1 {
-                return Err(UsageError::new("--context can name only one cluster")
-                    .with_hint("fetch the clusters one at a time to name each, or drop --context to get <provider>-<cluster id> names"));
-            }
-            validate_context_name(name)?;
-        }
-        let target = match &args.kubeconfig {
-            Some(path) if path.as_os_str() == "-" => Target::Stdout,
-            Some(path) if path.as_os_str().is_empty() => {
-                return Err(UsageError::new(
-                    "--kubeconfig needs a path, or '-' for stdout",
-                ))
-            }
-            Some(path) => Target::File(Some(path.clone())),
-            None => Target::File(None),
-        };
-        let lock_timeout = match env.var("KUBEFETCH_LOCK_TIMEOUT") {
-            None => DEFAULT_LOCK_TIMEOUT,
-            Some(text) => text
-                .parse::<f64>()
-                .ok()
-                .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs <= 3600.0)
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    UsageError::new(format!(
-                        "KUBEFETCH_LOCK_TIMEOUT must be a number of seconds from 0 to 3600, not '{text}'"
-                    ))
-                })?,
-        };
-        Ok(FetchSettings {
-            switch: !args.no_switch && cluster_ids.len() == 1,
-            cluster_ids,
-            private: args.private,
-            ttl_minutes: args.ttl.as_deref().map(parse_ttl_minutes).transpose()?,
-            target,
-            context_name: args.context_name.clone(),
-            force: args.force,
-            profile: args.profile.clone(),
-            endpoint: args
-                .request
-                .endpoint
-                .as_deref()
-                .map(|url| parse_endpoint(url, "--endpoint"))
-                .transpose()?,
-            output: args.request.output,
-            http: HttpSettings::from_args(&args.request, env),
-            verbosity: Verbosity::from_args(&args.request),
-            lock_timeout,
-        })
-    }
-
-    /// The API base URL: `--endpoint`, else the provider's env var, else `default`.
-    pub fn endpoint_or(&self, env: &Env, var: &str, default: &str) -> Result<Url, UsageError> {
-        if let Some(url) = &self.endpoint {
-            return Ok(url.clone());
-        }
-        match env.var(var) {
-            Some(url) => parse_endpoint(url, var),
-            None => parse_endpoint(default, "the default endpoint"),
-        }
-    }
-
+impl FetchInvocation {
     /// The name for a cluster's context, cluster and user entries.
-    pub fn entry_name(&self, provider: &str, cluster_id: &str) -> String {
+    pub fn entry_name(&self, cluster_id: &str) -> String {
         match &self.context_name {
             Some(name) => name.clone(),
-            None if self.private => format!("{provider}-{cluster_id}-private"),
-            None => format!("{provider}-{cluster_id}"),
+            None => self.provider.entry_name(cluster_id),
         }
     }
 }
 
-/// Cluster ids end up in URL paths and file names: only plain ids pass.
-fn validate_cluster_id(id: &str) -> Result<(), UsageError> {
-    let plain = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && !id.starts_with('-');
-    if plain {
-        Ok(())
-    } else {
-        Err(UsageError::new(format!(
-            "malformed cluster id '{}': only letters, digits, '-' and '_' are allowed",
-            id.escape_debug()
-        ))
-        .with_hint("copy the id from the console or the provider's CLI, e.g. cls-65r1c5nu"))
+/// `ucs-agent`, validated.
+#[derive(Debug, Clone)]
+pub struct UcsAgentInvocation {
+    pub agent: AgentSettings,
+    pub output: Output,
+    pub verbosity: Verbosity,
+}
+
+/// A command line refused before anything ran, with what its report needs.
+#[derive(Debug)]
+pub struct Refused {
+    pub command: &'static str,
+    pub cluster_ids: Vec<String>,
+    pub output: Output,
+    pub failure: Failure,
+}
+
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The one place a command line becomes an [`Invocation`].
+pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
+    match command {
+        Command::UcsAgent(args) => ucs_agent(&args, env)
+            .map(Invocation::UcsAgent)
+            .map_err(|e| Refused {
+                command: "ucs-agent",
+                cluster_ids: vec![args.cluster_id.clone()],
+                output: output(args.request.output),
+                failure: Failure::usage("ucs-agent", e),
+            }),
+        Command::Tke(args) => fetch_command(ProviderKind::Tke, &args.fetch, env, |config| {
+            config.region = args.region;
+        }),
+        Command::Ack(args) => fetch_command(ProviderKind::Ack, &args.fetch, env, |config| {
+            config.region = args.region;
+            if args.signature_v2 {
+                config.signature = Signature::RoaV2;
+            }
+        }),
+        Command::Cce(args) => fetch_command(ProviderKind::Cce, &args.fetch, env, |config| {
+            config.region = args.region;
+            config.project_id = args.project_id;
+            config.insecure = args.insecure_skip_tls_verify;
+        }),
+        Command::Ucs(args) => fetch_command(ProviderKind::Ucs, &args.fetch, env, |config| {
+            config.insecure = args.insecure_skip_tls_verify;
+        }),
+    }
+}
+
+/// A fetch command: the shared flags, then `provider_flags` sets what only
+/// this provider takes.
+fn fetch_command(
+    kind: ProviderKind,
+    args: &FetchArgs,
+    env: &Env,
+    provider_flags: impl FnOnce(&mut ProviderConfig),
+) -> Result<Invocation, Refused> {
+    fetch(kind, args, env, provider_flags)
+        .map(Invocation::Fetch)
+        .map_err(|e| Refused {
+            command: kind.name(),
+            cluster_ids: args.cluster_ids.clone(),
+            output: output(args.request.output),
+            failure: Failure::usage(kind.name(), e),
+        })
+}
+
+fn fetch(
+    kind: ProviderKind,
+    args: &FetchArgs,
+    env: &Env,
+    provider_flags: impl FnOnce(&mut ProviderConfig),
+) -> Result<FetchInvocation, UsageError> {
+    let mut cluster_ids: Vec<String> = Vec::with_capacity(args.cluster_ids.len());
+    for id in &args.cluster_ids {
+        kind.validate_cluster_id(id)?;
+        if !cluster_ids.contains(id) {
+            cluster_ids.push(id.clone());
+        }
+    }
+    if let Some(name) = &args.context_name {
+        if cluster_ids.len() > 1 {
+            return Err(UsageError::new("--context can name only one cluster")
+                .with_hint("fetch the clusters one at a time to name each, or drop --context to get <provider>-<cluster id> names"));
+        }
+        validate_context_name(name)?;
+    }
+    let target = match &args.kubeconfig {
+        Some(path) if path.as_os_str() == "-" => Target::Stdout,
+        Some(path) if path.as_os_str().is_empty() => {
+            return Err(UsageError::new(
+                "--kubeconfig needs a path, or '-' for stdout",
+            ))
+        }
+        Some(path) => Target::File(Some(path.clone())),
+        None => Target::File(None),
+    };
+    let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request, env));
+    provider.private = args.private;
+    provider.ttl_minutes = args.ttl.as_deref().map(parse_ttl_minutes).transpose()?;
+    provider.profile = args.profile.clone();
+    provider.endpoint = explicit_endpoint(&args.request)?;
+    provider_flags(&mut provider);
+    Ok(FetchInvocation {
+        provider,
+        switch: !args.no_switch && cluster_ids.len() == 1,
+        cluster_ids,
+        target,
+        context_name: args.context_name.clone(),
+        force: args.force,
+        output: output(args.request.output),
+        verbosity: Verbosity::from_args(&args.request),
+        lock_timeout: lock_timeout(env)?,
+    })
+}
+
+fn ucs_agent(args: &UcsAgentArgs, env: &Env) -> Result<UcsAgentInvocation, UsageError> {
+    endpoints::validate_cluster_id("ucs-agent", &args.cluster_id)?;
+    let private_access = match (&args.vpc_endpoint, &args.region) {
+        (None, None) => None,
+        (Some(ip), Some(region)) => {
+            let ip = ip.parse::<IpAddr>().map_err(|_| {
+                UsageError::new(format!(
+                    "invalid --vpc-endpoint '{}': expected an IP address",
+                    ip.escape_debug()
+                ))
+            })?;
+            endpoints::validate_region(region)?;
+            Some((ip, region.clone()))
+        }
+        _ => {
+            return Err(UsageError::new(
+                "--vpc-endpoint and --region go together (private-network access)",
+            )
+            .with_hint("pass both, or neither for access over the internet"))
+        }
+    };
+    let mut ucs = ProviderConfig::new(
+        ProviderKind::Ucs,
+        HttpSettings::from_args(&args.request, env),
+    );
+    ucs.endpoint = explicit_endpoint(&args.request)?;
+    Ok(UcsAgentInvocation {
+        agent: AgentSettings {
+            cluster_id: args.cluster_id.clone(),
+            out: args.out.clone(),
+            force: args.force,
+            private_access,
+            endpoint: ucs.endpoint_or(env, endpoints::UCS_DEFAULT)?,
+            http: ucs.http,
+        },
+        output: output(args.request.output),
+        verbosity: Verbosity::from_args(&args.request),
+    })
+}
+
+fn explicit_endpoint(args: &RequestArgs) -> Result<Option<Url>, UsageError> {
+    args.endpoint
+        .as_deref()
+        .map(|url| parse_endpoint(url, "--endpoint"))
+        .transpose()
+}
+
+fn output(format: OutputFormat) -> Output {
+    match format {
+        OutputFormat::Text => Output::Text,
+        OutputFormat::Json => Output::Json,
+    }
+}
+
+/// `KUBEFETCH_LOCK_TIMEOUT`: how long to wait for a kubeconfig's lock.
+fn lock_timeout(env: &Env) -> Result<Duration, UsageError> {
+    match env.var("KUBEFETCH_LOCK_TIMEOUT") {
+        None => Ok(DEFAULT_LOCK_TIMEOUT),
+        Some(text) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs <= 3600.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "KUBEFETCH_LOCK_TIMEOUT must be a number of seconds from 0 to 3600, not '{text}'"
+                ))
+            }),
     }
 }
 
@@ -283,25 +386,24 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn fetch_args(argv: &[&str]) -> FetchArgs {
-        let mut full = vec!["kubefetch", "tke"];
+    fn invocation(argv: &[&str]) -> Result<Invocation, Refused> {
+        let mut full = vec!["kubefetch"];
         full.extend_from_slice(argv);
         let crate::cli::TopLevel::Work(command) =
             crate::cli::Cli::try_parse_from(full).unwrap().command
         else {
-            panic!("not a fetch command")
+            panic!("not a command that works on clusters")
         };
-        match *command {
-            crate::cli::Command::Tke(a) => a.fetch,
-            other => panic!("parsed as {other:?}"),
-        }
+        resolve(*command, &Env::new(Vec::<(String, String)>::new(), None))
     }
 
-    fn settings(argv: &[&str]) -> Result<FetchSettings, UsageError> {
-        FetchSettings::from_args(
-            &fetch_args(argv),
-            &Env::new(Vec::<(String, String)>::new(), None),
-        )
+    fn settings(argv: &[&str]) -> Result<FetchInvocation, Refused> {
+        let mut full = vec!["tke"];
+        full.extend_from_slice(argv);
+        match invocation(&full)? {
+            Invocation::Fetch(fetch) => Ok(fetch),
+            other => panic!("resolved as {other:?}"),
+        }
     }
 
     #[test]
@@ -354,23 +456,63 @@ mod tests {
     }
 
     #[test]
-    fn cluster_ids_with_path_tricks_are_usage_errors() {
-        for bad in ["../x", "a/b", "..", "", "-rf", "a b", "cls\u{0}"] {
-            assert!(validate_cluster_id(bad).is_err(), "{bad:?}");
-        }
-        validate_cluster_id("cls-65r1c5nu").unwrap();
-        validate_cluster_id("4d5e6f70-1a2b-11ee-8c90-0255ac100001").unwrap();
+    fn each_provider_gets_its_own_flags_and_nothing_else() {
+        let Invocation::Fetch(ack) =
+            invocation(&["ack", "c1", "--signature-v2", "--region", "r1"]).unwrap()
+        else {
+            panic!("ack is a fetch")
+        };
+        assert_eq!(ack.provider.kind, ProviderKind::Ack);
+        assert_eq!(ack.provider.signature, Signature::RoaV2);
+        assert_eq!(ack.provider.region.as_deref(), Some("r1"));
+        let id = "4d5e6f70-1a2b-11ee-8c90-0255ac100001";
+        let Invocation::Fetch(cce) = invocation(&[
+            "cce",
+            id,
+            "--project-id",
+            "p1",
+            "--insecure-skip-tls-verify",
+            "--ttl",
+            "2d",
+            "--private",
+            "--endpoint",
+            "http://127.0.0.1:1",
+        ])
+        .unwrap() else {
+            panic!("cce is a fetch")
+        };
+        assert_eq!(cce.provider.project_id.as_deref(), Some("p1"));
+        assert!(cce.provider.insecure && cce.provider.private);
+        assert_eq!(cce.provider.ttl_minutes, Some(2880));
+        assert_eq!(cce.provider.signature, Signature::Acs3);
+        assert_eq!(
+            cce.provider.endpoint.as_ref().map(Url::as_str),
+            Some("http://127.0.0.1:1/")
+        );
+    }
+
+    #[test]
+    fn a_refusal_names_the_command_and_its_cluster_ids() {
+        let refused = invocation(&["cce", "not-a-uuid", "--output", "json"]).unwrap_err();
+        assert_eq!(refused.command, "cce");
+        assert_eq!(refused.cluster_ids, ["not-a-uuid"]);
+        assert_eq!(refused.output, Output::Json);
+        assert!(
+            refused.failure.message.starts_with("cce: malformed"),
+            "{}",
+            refused.failure.message
+        );
     }
 
     #[test]
     fn names_follow_the_contract() {
         let s = settings(&["cls-1"]).unwrap();
-        assert_eq!(s.entry_name("tke", "cls-1"), "tke-cls-1");
+        assert_eq!(s.entry_name("cls-1"), "tke-cls-1");
         assert!(s.switch);
         let s = settings(&["cls-1", "--private"]).unwrap();
-        assert_eq!(s.entry_name("tke", "cls-1"), "tke-cls-1-private");
+        assert_eq!(s.entry_name("cls-1"), "tke-cls-1-private");
         let s = settings(&["cls-1", "--context", "prod"]).unwrap();
-        assert_eq!(s.entry_name("tke", "cls-1"), "prod");
+        assert_eq!(s.entry_name("cls-1"), "prod");
     }
 
     #[test]

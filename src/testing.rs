@@ -17,6 +17,16 @@ pub fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     home
 }
 
+/// The names in a directory, sorted.
+pub fn dir_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
 /// An environment of exactly these variables, with `home` as the home directory.
 pub fn env_in(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
     Env::new(vars.iter().copied(), Some(home.path().to_path_buf()))

@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use kubefetch::http::{Response, Verdict};
+use kubefetch::http::Response;
+use kubefetch::provider::error::Verdict;
 use kubefetch::provider::alibaba::api as ack;
 use kubefetch::provider::huawei::api::{self as huawei, Subject};
 use kubefetch::provider::tencent::api as tke;

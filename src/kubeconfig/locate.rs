@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::env::Env;
+use crate::yaml;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocateError {
@@ -17,7 +16,8 @@ pub enum LocateError {
 
 /// The target kubeconfig. In a `$KUBECONFIG` list, the file that already
 /// holds one of `names` wins (so a re-fetch replaces the entry where it
-/// is), else the first file, as kubectl writes new entries there.
+/// is), else the file kubectl writes new entries to (client-go
+/// `GetDefaultFilename`): the first that exists, else the last.
 pub fn locate(
     explicit: Option<&Path>,
     env: &Env,
@@ -28,47 +28,41 @@ pub fn locate(
     }
     if let Some(list) = env.var("KUBECONFIG") {
         let files: Vec<&str> = list.split(':').filter(|part| !part.is_empty()).collect();
-        if let [first, rest @ ..] = files.as_slice() {
+        if let [.., last] = files.as_slice() {
             // With one file there is nothing to choose: skip reading it.
-            let holder = if rest.is_empty() {
+            let holder = if files.len() == 1 {
                 None
             } else {
                 files.iter().find(|file| holds_any(Path::new(file), names))
             };
-            return Ok(PathBuf::from(holder.unwrap_or(first)));
+            let chosen = holder
+                .or_else(|| files.iter().find(|file| Path::new(file).exists()))
+                .unwrap_or(last);
+            return Ok(PathBuf::from(chosen));
         }
     }
     let home = env.home().ok_or(LocateError::NoHome)?;
     Ok(home.join(".kube").join("config"))
 }
 
-/// Only the context names, so a lookup does not pay for a full parse.
-#[derive(Deserialize)]
-struct ContextNames {
-    #[serde(default)]
-    contexts: Option<Vec<ContextName>>,
-}
-
-#[derive(Deserialize)]
-struct ContextName {
-    #[serde(default)]
-    name: String,
-}
-
 /// A missing, unreadable or unparseable file holds nothing: the lookup
 /// moves on, and the write reports any real problem with the chosen file.
 fn holds_any(file: &Path, names: &[String]) -> bool {
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Ok(bytes) = std::fs::read(file) else {
         return false;
     };
-    let Ok(Some(parsed)) = serde_yaml::from_str::<Option<ContextNames>>(&text) else {
+    let Ok(text) = yaml::decode(&bytes) else {
         return false;
     };
-    parsed
-        .contexts
-        .unwrap_or_default()
-        .iter()
-        .any(|context| names.contains(&context.name))
+    let Ok(tree) = yaml::read_first(&text) else {
+        return false;
+    };
+    tree["contexts"].as_array().is_some_and(|contexts| {
+        contexts
+            .iter()
+            .filter_map(|context| context["name"].as_str())
+            .any(|name| names.iter().any(|wanted| wanted == name))
+    })
 }
 
 #[cfg(test)]
@@ -114,7 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn the_file_holding_the_name_wins_else_the_first() {
+    fn the_file_holding_the_name_wins_else_the_first_existing_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
         fs::write(path("broken"), "contexts: [unclosed\n").unwrap();
@@ -140,7 +134,18 @@ mod tests {
 
         let found = locate(None, &env, &names(&["tke-b", "tke-a"])).unwrap();
         assert_eq!(found, Path::new(&path("holder")));
+        // As kubectl: the first file that exists, not the first entry.
         let fallback = locate(None, &env, &names(&["nowhere"])).unwrap();
-        assert_eq!(fallback, Path::new(&path("missing")));
+        assert_eq!(fallback, Path::new(&path("broken")));
+    }
+
+    #[test]
+    fn with_no_file_existing_the_last_entry_is_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        let list = format!("{}:{}:", path("first"), path("last"));
+        let env = env_with(Some(&list), None);
+        let found = locate(None, &env, &names(&["tke-a"])).unwrap();
+        assert_eq!(found, Path::new(&path("last")));
     }
 }

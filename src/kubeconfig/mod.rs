@@ -3,17 +3,15 @@
 //! locked and replaced atomically.
 
 pub mod certificate;
-mod emit;
 pub mod locate;
-pub mod lock;
 pub mod merge;
 pub mod model;
 pub mod normalize;
+mod schema;
 pub mod store;
 
 pub use certificate::CertError;
 pub use locate::{locate, LocateError};
-pub use lock::LockError;
 pub use merge::{merge, EntryKind, MergeError, MergeOptions, MergeReport};
 pub use model::{Kubeconfig, ModelError};
 pub use normalize::{

@@ -2,8 +2,13 @@
 //! [`ErrorKind`]; the provider modules build these from each cloud's shapes.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::error::ErrorKind;
+use crate::http::{SendError, TransportError};
+
+/// A provider's judgement of one answer.
+pub type Verdict<T> = crate::http::Verdict<T, ApiError>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -18,6 +23,8 @@ pub struct ApiError {
     pub http_status: Option<u16>,
     /// What to do next.
     pub hint: Option<String>,
+    /// Why, below the summary: a transport failure's chain of sources.
+    pub causes: Vec<String>,
 }
 
 impl ApiError {
@@ -30,6 +37,7 @@ impl ApiError {
             request_id: None,
             http_status: None,
             hint: None,
+            causes: Vec::new(),
         }
     }
 
@@ -57,6 +65,47 @@ impl ApiError {
         self.hint = Some(hint.into());
         self
     }
+}
+
+impl From<SendError<ApiError>> for ApiError {
+    fn from(e: SendError<ApiError>) -> Self {
+        match e {
+            SendError::Refused { error, attempts } => with_attempts(error, attempts),
+            SendError::WaitTooLong { error, wait } => error.hint(waited_too_long(wait)),
+            SendError::Transport { error, attempts } => {
+                with_attempts(transport_failure(&error), attempts)
+            }
+        }
+    }
+}
+
+fn waited_too_long(wait: Duration) -> String {
+    format!(
+        "the provider asked to wait {} s before retrying; try again later",
+        wait.as_secs()
+    )
+}
+
+/// A transport failure is the provider's side (exit 5); its sources become causes.
+fn transport_failure(error: &TransportError) -> ApiError {
+    let mut failure = ApiError::new(ErrorKind::Provider, error.to_string());
+    failure.hint = error.hint().map(str::to_string);
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !failure.causes.iter().any(|seen| seen.contains(&text)) {
+            failure.causes.push(text);
+        }
+        source = cause.source();
+    }
+    failure
+}
+
+fn with_attempts(mut error: ApiError, attempts: u32) -> ApiError {
+    if attempts > 1 {
+        error.summary = format!("{} after {attempts} attempts", error.summary);
+    }
+    error
 }
 
 impl fmt::Display for ApiError {

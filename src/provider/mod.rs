@@ -1,8 +1,9 @@
-//! The providers behind one interface: set up (region, endpoint,
-//! credentials), fetch one cluster's kubeconfig, and hand it on for
-//! normalisation.
+//! The providers behind one interface: built from a plain [`ProviderConfig`]
+//! (region, endpoint, credentials), fetch one cluster's kubeconfig, and hand
+//! it on for normalisation.
 
 pub mod alibaba;
+pub mod config;
 pub mod error;
 pub mod huawei;
 pub mod tencent;
@@ -12,15 +13,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use reqwest::Url;
 
-use crate::cli::{AckArgs, CceArgs, Command, FetchArgs, TkeArgs, UcsAgentArgs, UcsArgs};
 use crate::credentials::CredentialError;
 use crate::env::Env;
 use crate::error::ErrorKind;
+use crate::http::ClientError;
 use crate::kubeconfig::model::Kubeconfig;
 use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput, Provenance};
-use crate::settings::{FetchSettings, UsageError};
+use crate::settings::UsageError;
 use crate::ui::Ui;
 
+pub use config::{ProviderConfig, ProviderKind, Signature};
 use error::ApiError;
 
 /// Why a provider could not be set up: nothing was sent yet.
@@ -30,6 +32,8 @@ pub enum SetupError {
     Usage(#[from] UsageError),
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    #[error(transparent)]
+    Http(#[from] ClientError),
 }
 
 /// What a provider's API returned for one cluster, before normalisation.
@@ -43,162 +47,94 @@ pub struct Answer {
     pub request_id: Option<String>,
 }
 
-/// A command that fetches kubeconfigs (every command but `ucs-agent`).
-pub enum FetchCommand<'a> {
-    Tke(&'a TkeArgs),
-    Ack(&'a AckArgs),
-    Cce(&'a CceArgs),
-    Ucs(&'a UcsArgs),
-}
-
-impl<'a> FetchCommand<'a> {
-    /// The fetch command, or the arguments of `ucs-agent`, which saves a bundle instead.
-    pub fn of(command: &'a Command) -> Result<Self, &'a UcsAgentArgs> {
-        match command {
-            Command::Tke(args) => Ok(FetchCommand::Tke(args)),
-            Command::Ack(args) => Ok(FetchCommand::Ack(args)),
-            Command::Cce(args) => Ok(FetchCommand::Cce(args)),
-            Command::Ucs(args) => Ok(FetchCommand::Ucs(args)),
-            Command::UcsAgent(args) => Err(args),
-        }
-    }
-
-    pub fn fetch_args(&self) -> &'a FetchArgs {
-        match self {
-            FetchCommand::Tke(args) => &args.fetch,
-            FetchCommand::Ack(args) => &args.fetch,
-            FetchCommand::Cce(args) => &args.fetch,
-            FetchCommand::Ucs(args) => &args.fetch,
-        }
-    }
-
-    /// The prefix of entry names and the `provider` of the provenance.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FetchCommand::Tke(_) => "tke",
-            FetchCommand::Ack(_) => "ack",
-            FetchCommand::Cce(_) => "cce",
-            FetchCommand::Ucs(_) => "ucs",
-        }
-    }
-}
-
-pub enum Provider {
+enum Api {
     Tke(tencent::Tke),
     Cce(huawei::Cce),
     Ucs(huawei::Ucs),
     Ack(alibaba::Ack),
 }
 
+/// One provider, set up from a [`ProviderConfig`] with the credentials the
+/// environment gives now.
+pub struct Provider {
+    config: ProviderConfig,
+    api: Api,
+}
+
 impl Provider {
-    /// Resolves region, endpoint and credentials for a fetch command.
-    pub fn setup(
-        command: &FetchCommand<'_>,
-        settings: &FetchSettings,
-        env: Arc<Env>,
-        ui: Ui,
-    ) -> Result<Self, SetupError> {
-        match command {
-            FetchCommand::Tke(args) => Ok(Provider::Tke(tencent::Tke::new(
-                settings,
-                args.region.as_deref(),
-                env,
-                ui,
-            )?)),
-            FetchCommand::Cce(args) => Ok(Provider::Cce(huawei::Cce::new(
-                settings,
-                args.region.as_deref(),
-                args.project_id.as_deref(),
-                args.insecure_skip_tls_verify,
-                env,
-                ui,
-            )?)),
-            FetchCommand::Ucs(args) => Ok(Provider::Ucs(huawei::Ucs::new(
-                settings,
-                args.insecure_skip_tls_verify,
-                env,
-                ui,
-            )?)),
-            FetchCommand::Ack(args) => Ok(Provider::Ack(alibaba::Ack::new(
-                settings,
-                args.region.as_deref(),
-                if args.signature_v2 {
-                    alibaba::Signature::RoaV2
-                } else {
-                    alibaba::Signature::V3
-                },
-                env,
-                ui,
-            )?)),
-        }
+    /// Resolves region, endpoint and credentials; refuses options the provider does not take.
+    pub fn new(config: ProviderConfig, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        let api = match config.kind {
+            ProviderKind::Tke => Api::Tke(tencent::Tke::new(&config, env, ui)?),
+            ProviderKind::Cce => Api::Cce(huawei::Cce::new(&config, env, ui)?),
+            ProviderKind::Ucs => Api::Ucs(huawei::Ucs::new(&config, env, ui)?),
+            ProviderKind::Ack => Api::Ack(alibaba::Ack::new(&config, env, ui)?),
+        };
+        Ok(Provider { config, api })
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        self.config.kind
     }
 
     /// The prefix of entry names and the `provider` of the provenance.
     pub fn name(&self) -> &'static str {
-        match self {
-            Provider::Tke(_) => "tke",
-            Provider::Cce(_) => "cce",
-            Provider::Ucs(_) => "ucs",
-            Provider::Ack(_) => "ack",
-        }
+        self.config.kind.name()
     }
 
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    /// The region in use, wherever it came from.
     pub fn region(&self) -> Option<&str> {
-        match self {
-            Provider::Tke(tke) => Some(tke.region()),
-            Provider::Cce(cce) => Some(cce.region()),
-            Provider::Ucs(_) => None,
-            Provider::Ack(ack) => Some(ack.region()),
+        match &self.api {
+            Api::Tke(tke) => Some(tke.region()),
+            Api::Cce(cce) => Some(cce.region()),
+            Api::Ucs(_) => None,
+            Api::Ack(ack) => Some(ack.region()),
         }
     }
 
-    /// `--insecure-skip-tls-verify` was given (only CCE and UCS have it).
-    fn allow_insecure(&self) -> bool {
-        match self {
-            Provider::Cce(cce) => cce.allow_insecure(),
-            Provider::Ucs(ucs) => ucs.allow_insecure(),
-            Provider::Tke(_) | Provider::Ack(_) => false,
-        }
-    }
-
-    /// Fetches one cluster and turns the answer into safe, renamed entries.
+    /// Fetches one cluster and turns the answer into safe entries named `name`.
     pub async fn fetch(
         &self,
         cluster_id: &str,
-        settings: &FetchSettings,
+        name: String,
         now: DateTime<Utc>,
     ) -> Result<(Fetched, Vec<String>), ApiError> {
-        let answer = match self {
-            Provider::Tke(tke) => tke.fetch(cluster_id, settings.private).await?,
-            Provider::Cce(cce) => cce.fetch(cluster_id, settings.private).await?,
-            Provider::Ucs(ucs) => ucs.fetch(cluster_id, settings.private).await?,
-            Provider::Ack(ack) => ack.fetch(cluster_id, settings.private).await?,
+        let private = self.config.private;
+        let answer = match &self.api {
+            Api::Tke(tke) => tke.fetch(cluster_id, private).await?,
+            Api::Cce(cce) => cce.fetch(cluster_id, private).await?,
+            Api::Ucs(ucs) => ucs.fetch(cluster_id, private).await?,
+            Api::Ack(ack) => ack.fetch(cluster_id, private).await?,
         };
         let fetched = finish(
             answer,
             NormalizeInput {
                 source_context: None,
-                name: settings.entry_name(self.name(), cluster_id),
-                allow_insecure: self.allow_insecure(),
+                name,
+                allow_insecure: self.config.insecure,
                 provenance: Provenance {
                     provider: self.name().to_string(),
                     cluster_id: cluster_id.to_string(),
                     region: self.region().map(str::to_string),
-                    private: settings.private,
+                    private,
                     fetched_at: now,
                     expires_at: None,
                 },
             },
         )?;
-        let warnings = match self {
-            Provider::Tke(_) => {
-                tencent::unresolvable_server_warning(&fetched.server, cluster_id, settings.private)
+        let warnings = match &self.api {
+            Api::Tke(_) => {
+                tencent::unresolvable_server_warning(&fetched.server, cluster_id, private)
                     .await
                     .into_iter()
                     .collect()
             }
             // CCE and UCS answer for a missing endpoint by omitting its context.
-            Provider::Cce(_) | Provider::Ucs(_) | Provider::Ack(_) => Vec::new(),
+            Api::Cce(_) | Api::Ucs(_) | Api::Ack(_) => Vec::new(),
         };
         Ok((fetched, warnings))
     }

@@ -29,7 +29,12 @@ impl Sandbox {
     /// kubefetch with only PATH, HOME, the fake cloud's endpoints and
     /// credentials, and a short lock wait.
     pub fn kubefetch(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("kubefetch").expect("kubefetch binary");
+        assert_cmd::Command::from_std(self.command())
+    }
+
+    /// The same as a plain `std::process::Command`, to spawn and signal it.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kubefetch"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
@@ -48,6 +53,16 @@ impl Sandbox {
         std::fs::write(&path, content).unwrap();
         path
     }
+}
+
+/// The sorted names in a directory.
+pub fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 pub fn code(output: &Output) -> i32 {
@@ -73,15 +88,15 @@ pub fn assert_code(output: &Output, expected: i32) {
     );
 }
 
-pub fn yaml(path: &Path) -> serde_yaml::Value {
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("kubeconfig readable"))
+pub fn yaml(path: &Path) -> serde_json::Value {
+    kubefetch::yaml::read_first(&std::fs::read_to_string(path).expect("kubeconfig readable"))
         .expect("kubeconfig parses")
 }
 
 /// Names of the entries in a kubeconfig section (`contexts`, `clusters`, `users`).
-pub fn names(config: &serde_yaml::Value, section: &str) -> Vec<String> {
+pub fn names(config: &serde_json::Value, section: &str) -> Vec<String> {
     config[section]
-        .as_sequence()
+        .as_array()
         .map(|entries| {
             entries
                 .iter()
@@ -91,16 +106,16 @@ pub fn names(config: &serde_yaml::Value, section: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn context<'a>(config: &'a serde_yaml::Value, name: &str) -> &'a serde_yaml::Value {
+pub fn context<'a>(config: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     config["contexts"]
-        .as_sequence()
+        .as_array()
         .and_then(|entries| entries.iter().find(|e| e["name"].as_str() == Some(name)))
         .unwrap_or_else(|| panic!("no context {name}"))
 }
 
-pub fn cluster_server(config: &serde_yaml::Value, name: &str) -> String {
+pub fn cluster_server(config: &serde_json::Value, name: &str) -> String {
     config["clusters"]
-        .as_sequence()
+        .as_array()
         .and_then(|entries| entries.iter().find(|e| e["name"].as_str() == Some(name)))
         .and_then(|e| e["cluster"]["server"].as_str())
         .unwrap_or_else(|| panic!("no cluster {name}"))

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ErrorKind;
-use crate::http::{retry_after, Response, Verdict};
-use crate::provider::error::ApiError;
+use crate::http::{retry_after, Response};
+use crate::provider::error::{ApiError, Verdict};
 
 pub const ACTION: &str = "DescribeClusterUserKubeconfig";
 pub const VERSION: &str = "2015-12-15";

@@ -13,8 +13,8 @@ use crate::credentials::Found;
 use crate::env::Env;
 use crate::http::{HttpClient, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{host_header, Answer, SetupError};
-use crate::settings::{format_minutes, FetchSettings, UsageError};
+use crate::provider::{host_header, Answer, ProviderConfig, SetupError, Signature};
+use crate::settings::{format_minutes, UsageError};
 use crate::sign::{acs3, canonical_query, roa};
 use crate::ui::Ui;
 
@@ -22,15 +22,6 @@ use credential::AlibabaCredential;
 
 /// `TemporaryDurationMinutes` as the API accepts it (15 minutes to 3 days).
 pub const TTL_MINUTES: RangeInclusive<u64> = 15..=4320;
-
-/// How requests are signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signature {
-    /// ACS3-HMAC-SHA256, the SDK's default.
-    V3,
-    /// Legacy ROA HMAC-SHA1, for old private deployments (`--signature-v2`).
-    RoaV2,
-}
 
 pub struct Ack {
     endpoint: Url,
@@ -43,35 +34,27 @@ pub struct Ack {
 }
 
 impl Ack {
-    pub fn new(
-        settings: &FetchSettings,
-        region: Option<&str>,
-        signature: Signature,
-        env: Arc<Env>,
-        ui: Ui,
-    ) -> Result<Self, SetupError> {
-        let ttl_minutes = check_ttl(settings.ttl_minutes)?;
-        let region = region
-            .map(str::to_string)
+    pub fn new(config: &ProviderConfig, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        let ttl_minutes = check_ttl(config.ttl_minutes)?;
+        let signature = config.signature;
+        let region = config
+            .region
+            .clone()
             .or_else(|| env.var("ALIBABA_CLOUD_REGION_ID").map(str::to_string))
-            .or_else(|| credential::profile_region(&env, settings.profile.as_deref()))
+            .or_else(|| credential::profile_region(&env, config.profile.as_deref()))
             .ok_or_else(|| {
                 UsageError::new("no region for ack").with_hint(
                     "pass --region (e.g. cn-hangzhou), set ALIBABA_CLOUD_REGION_ID, or set region_id in the aliyun profile",
                 )
             })?;
         validate_region(&region)?;
-        let endpoint = settings.endpoint_or(
-            &env,
-            "KUBEFETCH_ACK_ENDPOINT",
-            &format!("https://cs.{region}.aliyuncs.com"),
-        )?;
-        let Found { value, source } = credential::load(&env, settings.profile.as_deref())?;
+        let endpoint = config.endpoint_or(&env, &format!("https://cs.{region}.aliyuncs.com"))?;
+        let Found { value, source } = credential::load(&env, config.profile.as_deref())?;
         ui.detail(&format!(
             "ack: credentials from {source}, region {region}, endpoint {endpoint}, signature {signature:?}"
         ));
         // The ACK docs state no request rate for this action: no client-side limit.
-        let http = HttpClient::new(&settings.http, &[&endpoint], None, ui)?;
+        let http = HttpClient::new(&config.http, &[&endpoint], None, ui)?;
         Ok(Ack {
             endpoint,
             region,
@@ -118,7 +101,7 @@ impl Ack {
         let secret = &self.credential.access_key_secret;
         let token = self.credential.security_token.as_ref();
         let mut headers = match self.signature {
-            Signature::V3 => {
+            Signature::Acs3 => {
                 let mut headers = acs3::standard_headers(
                     host,
                     api::ACTION,
@@ -306,7 +289,7 @@ mod tests {
 
     #[test]
     fn v3_requests_are_signed_with_every_sent_header_and_a_fresh_nonce() {
-        let ack = ack(Signature::V3, Some("sts-token"));
+        let ack = ack(Signature::Acs3, Some("sts-token"));
         let first = build(&ack);
         let second = build(&ack);
         assert_eq!(

@@ -12,20 +12,19 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::Value;
-use tempfile::NamedTempFile;
 
-use crate::cli::{OutputFormat, UcsAgentArgs};
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
-use crate::http::{Response, Verdict};
-use crate::provider::error::ApiError;
+use crate::fsx::{AtomicFile, CommitError, Replace};
+use crate::http::Response;
+use crate::provider::error::{ApiError, Verdict};
 use crate::provider::SetupError;
-use crate::settings::{parse_endpoint, HttpSettings, UsageError, Verbosity};
+use crate::settings::{HttpSettings, UsageError};
 use crate::ui::Ui;
+use crate::yaml;
 
 use super::api::{self, Subject};
 use super::auth::url_with;
-use super::endpoints;
 
 /// The answer UCS gives instead of the bundle once it was downloaded.
 const DOWNLOADED_MARKER: &str = "Downloaded";
@@ -40,48 +39,6 @@ pub struct AgentSettings {
     pub private_access: Option<(IpAddr, String)>,
     pub endpoint: reqwest::Url,
     pub http: HttpSettings,
-    pub output: OutputFormat,
-    pub verbosity: Verbosity,
-}
-
-impl AgentSettings {
-    pub fn from_args(args: &UcsAgentArgs, env: &Env) -> Result<Self, UsageError> {
-        endpoints::validate_cluster_id("ucs-agent", &args.cluster_id)?;
-        let private_access = match (&args.vpc_endpoint, &args.region) {
-            (None, None) => None,
-            (Some(ip), Some(region)) => {
-                let ip = ip.parse::<IpAddr>().map_err(|_| {
-                    UsageError::new(format!(
-                        "invalid --vpc-endpoint '{}': expected an IP address",
-                        ip.escape_debug()
-                    ))
-                })?;
-                endpoints::validate_region(region)?;
-                Some((ip, region.clone()))
-            }
-            _ => {
-                return Err(UsageError::new(
-                    "--vpc-endpoint and --region go together (private-network access)",
-                )
-                .with_hint("pass both, or neither for access over the internet"))
-            }
-        };
-        let endpoint = match (&args.request.endpoint, env.var("KUBEFETCH_UCS_ENDPOINT")) {
-            (Some(url), _) => parse_endpoint(url, "--endpoint")?,
-            (None, Some(url)) => parse_endpoint(url, "KUBEFETCH_UCS_ENDPOINT")?,
-            (None, None) => parse_endpoint(endpoints::UCS_DEFAULT, "the default endpoint")?,
-        };
-        Ok(AgentSettings {
-            cluster_id: args.cluster_id.clone(),
-            out: args.out.clone(),
-            force: args.force,
-            private_access,
-            endpoint,
-            http: HttpSettings::from_args(&args.request, env),
-            output: args.request.output,
-            verbosity: Verbosity::from_args(&args.request),
-        })
-    }
 }
 
 /// Where the bundle ended up.
@@ -112,7 +69,7 @@ impl Agent {
     ) -> Result<Saved, Failure> {
         let client = &self.client;
         let id = settings.cluster_id.as_str();
-        let failed = |e: ApiError| api_failure(id, e);
+        let failed = |e: ApiError| Failure::api("ucs-agent", id, e);
         let session = client.session().await.map_err(failed)?;
         let query: Vec<(String, String)> = match &settings.private_access {
             Some((ip, region)) => vec![
@@ -138,14 +95,14 @@ impl Agent {
                 |response| judge(response, &subject),
             )
             .await
-            .map_err(failed)?;
+            .map_err(|e| failed(e.into()))?;
         let (bytes, verbatim) = match manifests_yaml(&body) {
             Some(yaml) => (yaml.into_bytes(), false),
             None => (body, true),
         };
         match destination.commit(&bytes) {
             Ok(path) => Ok(Saved { path, verbatim }),
-            Err(error) => Err(rescue(id, &settings.out, &error, &bytes)),
+            Err(error) => Err(rescue(id, &settings.out, error.io(), &bytes)),
         }
     }
 }
@@ -199,11 +156,13 @@ fn manifests_yaml(body: &[u8]) -> Option<String> {
     let mut documents = Vec::with_capacity(items.len());
     for item in &items {
         let document = match item {
-            Value::Object(_) => serde_yaml::to_string(item).ok()?,
-            Value::String(text) => {
-                let manifest: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
-                serde_yaml::to_string(&manifest).ok()?
-            }
+            Value::Object(_) => yaml::to_block_yaml(item),
+            Value::String(text) => yaml::read_all(text)
+                .ok()?
+                .iter()
+                .map(yaml::to_block_yaml)
+                .collect::<Vec<_>>()
+                .join("---\n"),
             _ => return None,
         };
         documents.push(document);
@@ -214,8 +173,7 @@ fn manifests_yaml(body: &[u8]) -> Option<String> {
 /// A checked destination with its temporary file already created beside it.
 #[derive(Debug)]
 pub struct Destination {
-    path: PathBuf,
-    temp: NamedTempFile,
+    temp: AtomicFile,
     force: bool,
 }
 
@@ -235,66 +193,34 @@ impl Destination {
             }
             _ => {}
         }
-        let dir = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !dir.is_dir() {
+        if !crate::fsx::parent_dir(path).is_dir() {
             return Err(
                 UsageError::new(format!("the directory of --out {shown} does not exist"))
                     .with_hint("create it first; nothing was downloaded"),
             );
         }
-        let temp = tempfile::Builder::new()
-            .prefix(".kubefetch-ucs-agent-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| {
-                UsageError::new(format!(
-                    "cannot write in the directory of --out {shown}: {e}"
-                ))
-                .with_hint("choose a writable directory; nothing was downloaded")
-            })?;
-        Ok(Destination {
-            path: path.to_path_buf(),
-            temp,
-            force,
-        })
+        let temp = AtomicFile::beside(path, ".kubefetch-ucs-agent-").map_err(|e| {
+            UsageError::new(format!(
+                "cannot write in the directory of --out {shown}: {e}"
+            ))
+            .with_hint("choose a writable directory; nothing was downloaded")
+        })?;
+        Ok(Destination { temp, force })
     }
 
-    /// Writes, syncs and renames into place (0600).
-    pub fn commit(self, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        let Destination {
-            path,
-            mut temp,
-            force,
-        } = self;
-        set_owner_only(temp.as_file())?;
-        temp.write_all(bytes)?;
-        temp.as_file().sync_all()?;
-        if force {
-            temp.persist(&path).map_err(|e| e.error)?;
+    /// Writes, syncs and renames into place (0600); without `force` a file
+    /// that appeared meanwhile is someone else's and is not clobbered.
+    pub fn commit(self, bytes: &[u8]) -> Result<PathBuf, CommitError> {
+        let replace = if self.force {
+            Replace::Always
         } else {
-            // A file that appeared meanwhile is someone else's: do not clobber it.
-            temp.persist_noclobber(&path).map_err(|e| e.error)?;
-        }
-        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::File::open(dir).and_then(|d| d.sync_all())?;
-        }
-        Ok(path)
+            Replace::Never
+        };
+        self.temp.commit(bytes, OWNER_ONLY, replace)
     }
 }
 
-#[cfg(unix)]
-fn set_owner_only(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn set_owner_only(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
-}
+const OWNER_ONLY: u32 = 0o600;
 
 /// The bundle could not reach `--out`: keep it in a recovery file, or as a
 /// last resort on stdout, and say where it is.
@@ -334,22 +260,13 @@ fn save_recovery(cluster_id: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         .prefix(&format!("kubefetch-ucs-agent-{cluster_id}-"))
         .suffix(".yaml")
         .tempfile()?;
-    set_owner_only(file.as_file())?;
+    use std::os::unix::fs::PermissionsExt;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(OWNER_ONLY))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     let (_, path) = file.keep().map_err(|e| e.error)?;
     Ok(path)
-}
-
-fn api_failure(cluster_id: &str, e: ApiError) -> Failure {
-    Failure {
-        kind: e.kind,
-        message: format!("ucs-agent {cluster_id}: {e}"),
-        code: e.code.clone(),
-        request_id: e.request_id.clone(),
-        causes: Vec::new(),
-        hint: e.hint.clone(),
-    }
 }
 
 #[cfg(test)]
@@ -372,9 +289,7 @@ mod tests {
     #[test]
     fn the_bundle_becomes_multi_document_yaml() {
         let yaml = manifests_yaml(BUNDLE.as_bytes()).unwrap();
-        let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&yaml)
-            .map(|d| serde::Deserialize::deserialize(d).unwrap())
-            .collect();
+        let docs = yaml::read_all(&yaml).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0]["kind"], "Deployment");
         assert_eq!(docs[1]["metadata"]["name"], "proxy-agent-cert");

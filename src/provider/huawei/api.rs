@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ErrorKind;
-use crate::http::{retry_after, Response, Verdict};
-use crate::provider::error::ApiError;
+use crate::http::{retry_after, Response};
+use crate::provider::error::{ApiError, Verdict};
 
 /// The API gateway's throttling code (sent with 429).
 const THROTTLED: &str = "APIGW.0308";

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::env::Env;
 use crate::error::ErrorKind;
-use crate::http::{HttpClient, Response, Verdict};
-use crate::provider::error::ApiError;
+use crate::http::{HttpClient, Response};
+use crate::provider::error::{ApiError, Verdict};
 use crate::secret::Secret;
 
 use super::api::{failure, request_id, Subject};
@@ -69,6 +69,7 @@ impl Iam<'_> {
                 |response| judge_token(response, &subject),
             )
             .await
+            .map_err(ApiError::from)
     }
 
     /// `GET /v3/projects?name=<region>`: exactly one project expected.
@@ -136,6 +137,7 @@ impl Iam<'_> {
                 },
             )
             .await
+            .map_err(ApiError::from)
     }
 }
 

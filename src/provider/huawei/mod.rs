@@ -20,8 +20,8 @@ use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{Answer, SetupError};
-use crate::settings::{format_minutes, FetchSettings, HttpSettings, UsageError};
+use crate::provider::{Answer, ProviderConfig, SetupError};
+use crate::settings::{format_minutes, HttpSettings, UsageError};
 use crate::ui::Ui;
 
 use api::{CertAnswer, CertDuration, Subject};
@@ -259,17 +259,11 @@ pub struct Cce {
 }
 
 impl Cce {
-    pub fn new(
-        settings: &FetchSettings,
-        region: Option<&str>,
-        project_id: Option<&str>,
-        allow_insecure: bool,
-        env: Arc<Env>,
-        ui: Ui,
-    ) -> Result<Self, SetupError> {
-        check_shared_settings("cce", settings)?;
-        let region = region
-            .map(str::to_string)
+    pub fn new(config: &ProviderConfig, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        refuse_profile("cce", config)?;
+        let region = config
+            .region
+            .clone()
             .or_else(|| env.var("OS_REGION_NAME").map(str::to_string))
             .ok_or_else(|| {
                 UsageError::new("no region for cce").with_hint(
@@ -277,23 +271,19 @@ impl Cce {
                 )
             })?;
         endpoints::validate_region(&region)?;
-        if let Some(id) = project_id {
+        if let Some(id) = &config.project_id {
             validate_project_id(id)?;
         }
-        let duration_days = duration_days(settings.ttl_minutes, endpoints::is_otc(&region))?;
-        let endpoint = settings.endpoint_or(
-            &env,
-            "KUBEFETCH_CCE_ENDPOINT",
-            &endpoints::regional("cce", &region),
-        )?;
+        let duration_days = duration_days(config.ttl_minutes, endpoints::is_otc(&region))?;
+        let endpoint = config.endpoint_or(&env, &endpoints::regional("cce", &region))?;
         let client = Client::new(ClientSetup {
             endpoint,
             iam_endpoint: endpoints::iam(&env, Some(&region))?,
             scope: Scope::Project {
                 region: region.clone(),
-                project_id: project_id.map(str::to_string),
+                project_id: config.project_id.clone(),
             },
-            http: &settings.http,
+            http: &config.http,
             env,
             ui,
             label: "cce",
@@ -302,16 +292,12 @@ impl Cce {
             client,
             region,
             duration_days,
-            allow_insecure,
+            allow_insecure: config.insecure,
         })
     }
 
     pub fn region(&self) -> &str {
         &self.region
-    }
-
-    pub fn allow_insecure(&self) -> bool {
-        self.allow_insecure
     }
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
@@ -381,14 +367,9 @@ pub struct Ucs {
 }
 
 impl Ucs {
-    pub fn new(
-        settings: &FetchSettings,
-        allow_insecure: bool,
-        env: Arc<Env>,
-        ui: Ui,
-    ) -> Result<Self, SetupError> {
-        check_shared_settings("ucs", settings)?;
-        if let Some(ttl) = settings.ttl_minutes {
+    pub fn new(config: &ProviderConfig, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        refuse_profile("ucs", config)?;
+        if let Some(ttl) = config.ttl_minutes {
             return Err(UsageError::new(format!(
                 "ucs does not support --ttl ({}): UCS sets the credential's lifetime itself",
                 format_minutes(ttl)
@@ -396,16 +377,11 @@ impl Ucs {
             .with_hint("drop --ttl")
             .into());
         }
-        let endpoint =
-            settings.endpoint_or(&env, "KUBEFETCH_UCS_ENDPOINT", endpoints::UCS_DEFAULT)?;
+        let endpoint = config.endpoint_or(&env, endpoints::UCS_DEFAULT)?;
         Ok(Ucs {
-            client: ucs_client(endpoint, &settings.http, env, ui)?,
-            allow_insecure,
+            client: ucs_client(endpoint, &config.http, env, ui)?,
+            allow_insecure: config.insecure,
         })
-    }
-
-    pub fn allow_insecure(&self) -> bool {
-        self.allow_insecure
     }
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
@@ -458,13 +434,9 @@ fn ucs_client(
     })
 }
 
-/// What cce and ucs both require of the shared flags: UUID cluster ids, and
-/// no `--profile` (Huawei's tools have no profile convention to follow).
-fn check_shared_settings(command: &str, settings: &FetchSettings) -> Result<(), UsageError> {
-    for id in &settings.cluster_ids {
-        endpoints::validate_cluster_id(command, id)?;
-    }
-    if settings.profile.is_some() {
+/// Huawei's tools have no profile convention to follow: `--profile` is refused.
+fn refuse_profile(command: &str, config: &ProviderConfig) -> Result<(), UsageError> {
+    if config.profile.is_some() {
         return Err(UsageError::new(format!("{command} does not support --profile"))
             .with_hint("Huawei credentials come from HUAWEICLOUD_SDK_AK/SK, HUAWEICLOUD_SDK_CREDENTIALS_FILE, ~/.huaweicloud/credentials, OS_AUTH_TOKEN or OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME"));
     }

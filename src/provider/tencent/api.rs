@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorKind;
-use crate::http::{Response, Verdict};
-use crate::provider::error::ApiError;
+use crate::http::Response;
+use crate::provider::error::{ApiError, Verdict};
 
 pub const ACTION: &str = "DescribeClusterKubeconfig";
 pub const VERSION: &str = "2018-05-25";

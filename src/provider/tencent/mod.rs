@@ -13,8 +13,8 @@ use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, RateLimit, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{host_header, Answer, SetupError};
-use crate::settings::{FetchSettings, UsageError};
+use crate::provider::{host_header, Answer, ProviderConfig, SetupError};
+use crate::settings::UsageError;
 use crate::sign::tc3;
 use crate::ui::Ui;
 
@@ -32,13 +32,8 @@ pub struct Tke {
 }
 
 impl Tke {
-    pub fn new(
-        settings: &FetchSettings,
-        region: Option<&str>,
-        env: Arc<Env>,
-        ui: Ui,
-    ) -> Result<Self, SetupError> {
-        if let Some(ttl) = settings.ttl_minutes {
+    pub fn new(config: &ProviderConfig, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        if let Some(ttl) = config.ttl_minutes {
             return Err(UsageError::new(format!(
                 "tke does not support --ttl ({}): TKE issues client certificates valid for 20 years",
                 crate::settings::format_minutes(ttl)
@@ -46,23 +41,23 @@ impl Tke {
             .with_hint("drop --ttl; revoke a TKE credential in the console instead")
             .into());
         }
-        let region = region
-            .map(str::to_string)
+        let region = config
+            .region
+            .clone()
             .or_else(|| env.var("TENCENTCLOUD_REGION").map(str::to_string))
-            .or_else(|| credential::profile_region(&env, settings.profile.as_deref()))
+            .or_else(|| credential::profile_region(&env, config.profile.as_deref()))
             .ok_or_else(|| {
                 UsageError::new("no region for tke")
                     .with_hint("pass --region (e.g. ap-guangzhou), set TENCENTCLOUD_REGION, or set one in the tccli profile")
             })?;
         validate_region(&region)?;
-        let endpoint =
-            settings.endpoint_or(&env, "KUBEFETCH_TKE_ENDPOINT", &default_endpoint(&region))?;
-        let Found { value, source } = credential::load(&env, settings.profile.as_deref())?;
+        let endpoint = config.endpoint_or(&env, &default_endpoint(&region))?;
+        let Found { value, source } = credential::load(&env, config.profile.as_deref())?;
         ui.detail(&format!(
             "tke: credentials from {source}, region {region}, endpoint {endpoint}"
         ));
         let http = HttpClient::new(
-            &settings.http,
+            &config.http,
             &[&endpoint],
             Some(RateLimit::per_second(REQUESTS_PER_SECOND)),
             ui,

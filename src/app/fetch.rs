@@ -1,0 +1,225 @@
+//! A fetch command: set up the provider, fetch every cluster concurrently,
+//! write the successes in one locked write (or to stdout), report each
+//! cluster, and exit with the first failure's code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+use crate::env::Env;
+use crate::error::{ErrorKind, Failure};
+use crate::kubeconfig::locate::locate;
+use crate::kubeconfig::merge::{merge, MergeOptions};
+use crate::kubeconfig::normalize::{standalone, Fetched};
+use crate::kubeconfig::store::{check_target as check_target_file, update, StoreOptions};
+use crate::provider::Provider;
+use crate::report::{self, print_stdout, rfc3339, Row, Success};
+use crate::settings::{FetchInvocation, Target};
+use crate::ui::Ui;
+
+/// Fetches at once per command; enough to hide latency, few enough to be polite.
+const CONCURRENT_FETCHES: usize = 8;
+
+/// One cluster to fetch and the name its entries get.
+pub struct Job {
+    pub cluster_id: String,
+    pub name: String,
+}
+
+pub struct Outcome {
+    pub cluster_id: String,
+    pub result: Result<Fetched, Failure>,
+}
+
+pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
+    let ui = Ui::new(invocation.verbosity);
+    let env = Arc::new(env);
+    let command = invocation.provider.kind.name();
+    let provider = match Provider::new(invocation.provider.clone(), env.clone(), ui) {
+        Ok(provider) => Arc::new(provider),
+        Err(e) => {
+            return report::fail_all(
+                command,
+                &invocation.cluster_ids,
+                invocation.output,
+                &Failure::setup(command, e),
+            )
+        }
+    };
+    let jobs: Vec<Job> = invocation
+        .cluster_ids
+        .iter()
+        .map(|id| Job {
+            cluster_id: id.clone(),
+            name: invocation.entry_name(id),
+        })
+        .collect();
+    if let Err(failure) = check_target(&invocation, &jobs, &env) {
+        return report::fail_all(
+            command,
+            &invocation.cluster_ids,
+            invocation.output,
+            &failure,
+        );
+    }
+    let outcomes = fetch_all(&provider, jobs, env.now(), ui).await;
+    let written = write(&outcomes, &invocation, &env, ui);
+    let rows: Vec<Row> = outcomes
+        .into_iter()
+        .map(|outcome| row(command, outcome, &written, invocation.switch))
+        .collect();
+    report::finish(&rows, invocation.output, ui)
+}
+
+/// Fetches every job, at most [`CONCURRENT_FETCHES`] at once, in job order.
+pub async fn fetch_all(
+    provider: &Arc<Provider>,
+    jobs: Vec<Job>,
+    now: DateTime<Utc>,
+    ui: Ui,
+) -> Vec<Outcome> {
+    let permits = Arc::new(Semaphore::new(CONCURRENT_FETCHES));
+    let mut tasks = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let provider = Arc::clone(provider);
+        let permits = Arc::clone(&permits);
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let result = provider.fetch(&job.cluster_id, job.name, now).await;
+            (job.cluster_id, result)
+        }));
+    }
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let (cluster_id, result) = match task.await {
+            Ok(done) => done,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        let result = match result {
+            Ok((fetched, warnings)) => {
+                for warning in warnings {
+                    ui.warn(&warning);
+                }
+                Ok(fetched)
+            }
+            Err(e) => Err(Failure::api(provider.name(), &cluster_id, e)),
+        };
+        outcomes.push(Outcome { cluster_id, result });
+    }
+    outcomes
+}
+
+/// Where the successes went: `None` for stdout.
+type Written = Result<Option<(PathBuf, Vec<String>)>, Failure>;
+
+/// Writes every success at once; a failed write fails each of them.
+fn write(outcomes: &[Outcome], invocation: &FetchInvocation, env: &Env, ui: Ui) -> Written {
+    let fetched: Vec<Fetched> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok().cloned())
+        .collect();
+    if fetched.is_empty() {
+        return Ok(None);
+    }
+    match &invocation.target {
+        Target::Stdout => {
+            print_stdout(&standalone(&fetched).to_yaml());
+            Ok(None)
+        }
+        Target::File(explicit) => {
+            write_file(explicit.as_deref(), &fetched, invocation, env, ui).map(Some)
+        }
+    }
+}
+
+/// A target file that cannot be written is refused before any request:
+/// a fetched credential must not be spent on it.
+fn check_target(invocation: &FetchInvocation, jobs: &[Job], env: &Env) -> Result<(), Failure> {
+    let Target::File(explicit) = &invocation.target else {
+        return Ok(());
+    };
+    let names: Vec<String> = jobs.iter().map(|job| job.name.clone()).collect();
+    let path = locate(explicit.as_deref(), env, &names)
+        .map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
+    check_target_file(&path).map_err(Failure::store)
+}
+
+fn write_file(
+    explicit: Option<&Path>,
+    fetched: &[Fetched],
+    invocation: &FetchInvocation,
+    env: &Env,
+    ui: Ui,
+) -> Result<(PathBuf, Vec<String>), Failure> {
+    let names: Vec<String> = fetched.iter().map(|f| f.name.clone()).collect();
+    let path = locate(explicit, env, &names)
+        .map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
+    let options = MergeOptions {
+        force: invocation.force,
+        switch_to: invocation.switch.then(|| names[0].clone()),
+    };
+    let written = update(
+        &path,
+        &StoreOptions {
+            lock_timeout: invocation.lock_timeout,
+        },
+        |config| merge(config, fetched, &options),
+    )
+    .map_err(Failure::store)?;
+    for warning in &written.warnings {
+        ui.warn(warning);
+    }
+    Ok((written.path, written.report.added))
+}
+
+fn row(command: &str, outcome: Outcome, written: &Written, switched: bool) -> Row {
+    let result = outcome.result.and_then(|fetched| {
+        written
+            .clone()
+            .map(|place| success(&fetched, place, switched))
+    });
+    Row {
+        provider: command.to_string(),
+        cluster_id: outcome.cluster_id,
+        context: None,
+        outcome: result,
+    }
+}
+
+fn success(fetched: &Fetched, place: Option<(PathBuf, Vec<String>)>, switched: bool) -> Success {
+    let (target, line) = match place {
+        Some((path, added)) => (
+            path.display().to_string(),
+            format!(
+                "{} context {} to {}{}",
+                if added.contains(&fetched.name) {
+                    "Added"
+                } else {
+                    "Updated"
+                },
+                fetched.name,
+                path.display(),
+                if switched { " and switched to it" } else { "" }
+            ),
+        ),
+        None => (
+            "-".to_string(),
+            format!("Wrote context {} to stdout", fetched.name),
+        ),
+    };
+    let expiry = fetched
+        .expires_at
+        .map(|t| format!(" (credential expires {})", t.format("%Y-%m-%d %H:%M UTC")))
+        .unwrap_or_default();
+    Success {
+        line: format!("{line}{expiry}"),
+        fields: vec![
+            ("context", fetched.name.clone().into()),
+            ("kubeconfig", target.into()),
+            ("server", fetched.server.clone().into()),
+            ("expiresAt", fetched.expires_at.map(rfc3339).into()),
+        ],
+    }
+}

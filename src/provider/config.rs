@@ -1,0 +1,198 @@
+//! What a provider is built from: plain values, whether they came from
+//! command-line flags, a context's provenance, a fleet entry or an exec
+//! plugin's arguments.
+
+use std::fmt;
+
+use reqwest::Url;
+
+use crate::env::Env;
+use crate::settings::{parse_endpoint, HttpSettings, UsageError};
+
+use super::huawei::endpoints;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    Tke,
+    Ack,
+    Cce,
+    Ucs,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::Tke,
+        ProviderKind::Ack,
+        ProviderKind::Cce,
+        ProviderKind::Ucs,
+    ];
+
+    /// The command name, the prefix of entry names and the provenance `provider`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Tke => "tke",
+            ProviderKind::Ack => "ack",
+            ProviderKind::Cce => "cce",
+            ProviderKind::Ucs => "ucs",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Cluster ids end up in URL paths and file names: only plain ids pass,
+    /// and Huawei's are UUIDs.
+    pub fn validate_cluster_id(self, id: &str) -> Result<(), UsageError> {
+        validate_plain_id(id)?;
+        match self {
+            ProviderKind::Cce | ProviderKind::Ucs => {
+                endpoints::validate_cluster_id(self.name(), id)
+            }
+            ProviderKind::Tke | ProviderKind::Ack => Ok(()),
+        }
+    }
+
+    /// The environment variable that overrides this provider's API endpoint.
+    pub fn endpoint_var(self) -> &'static str {
+        match self {
+            ProviderKind::Tke => "KUBEFETCH_TKE_ENDPOINT",
+            ProviderKind::Ack => "KUBEFETCH_ACK_ENDPOINT",
+            ProviderKind::Cce => "KUBEFETCH_CCE_ENDPOINT",
+            ProviderKind::Ucs => "KUBEFETCH_UCS_ENDPOINT",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How ACK requests are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signature {
+    /// ACS3-HMAC-SHA256, the SDK's default.
+    #[default]
+    Acs3,
+    /// Legacy ROA HMAC-SHA1, for old private deployments (`--signature-v2`).
+    RoaV2,
+}
+
+/// Everything that selects what a fetch asks for and where, but not
+/// credentials: those come from the environment when the provider is built.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    /// `None`: from the environment or the CLI profile (an error where required).
+    pub region: Option<String>,
+    /// An explicit API base URL (`--endpoint`); the environment's is looked up later.
+    pub endpoint: Option<Url>,
+    pub profile: Option<String>,
+    pub project_id: Option<String>,
+    pub signature: Signature,
+    /// Take the endpoint without TLS verification (CCE, UCS).
+    pub insecure: bool,
+    pub private: bool,
+    pub ttl_minutes: Option<u64>,
+    pub http: HttpSettings,
+}
+
+impl ProviderConfig {
+    /// A config with only the provider chosen and every option at its default.
+    pub fn new(kind: ProviderKind, http: HttpSettings) -> Self {
+        ProviderConfig {
+            kind,
+            region: None,
+            endpoint: None,
+            profile: None,
+            project_id: None,
+            signature: Signature::Acs3,
+            insecure: false,
+            private: false,
+            ttl_minutes: None,
+            http,
+        }
+    }
+
+    /// The API base URL: the explicit endpoint, else the provider's env var, else `default`.
+    pub fn endpoint_or(&self, env: &Env, default: &str) -> Result<Url, UsageError> {
+        if let Some(url) = &self.endpoint {
+            return Ok(url.clone());
+        }
+        let var = self.kind.endpoint_var();
+        match env.var(var) {
+            Some(url) => parse_endpoint(url, var),
+            None => parse_endpoint(default, "the default endpoint"),
+        }
+    }
+
+    /// The default name of a cluster's context, cluster and user entries.
+    pub fn entry_name(&self, cluster_id: &str) -> String {
+        if self.private {
+            format!("{}-{cluster_id}-private", self.kind)
+        } else {
+            format!("{}-{cluster_id}", self.kind)
+        }
+    }
+}
+
+fn validate_plain_id(id: &str) -> Result<(), UsageError> {
+    let plain = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && !id.starts_with('-');
+    if plain {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "malformed cluster id '{}': only letters, digits, '-' and '_' are allowed",
+            id.escape_debug()
+        ))
+        .with_hint("copy the id from the console or the provider's CLI, e.g. cls-65r1c5nu"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_ids_with_path_tricks_are_usage_errors() {
+        for bad in ["../x", "a/b", "..", "", "-rf", "a b", "cls\u{0}"] {
+            assert!(
+                ProviderKind::Tke.validate_cluster_id(bad).is_err(),
+                "{bad:?}"
+            );
+        }
+        ProviderKind::Tke
+            .validate_cluster_id("cls-65r1c5nu")
+            .unwrap();
+        ProviderKind::Cce
+            .validate_cluster_id("4d5e6f70-1a2b-11ee-8c90-0255ac100001")
+            .unwrap();
+        assert!(ProviderKind::Cce.validate_cluster_id("cls-1").is_err());
+    }
+
+    #[test]
+    fn names_follow_the_contract() {
+        let mut config = ProviderConfig::new(
+            ProviderKind::Tke,
+            HttpSettings {
+                timeout: std::time::Duration::from_secs(1),
+                retries: 0,
+                ca_bundle: None,
+            },
+        );
+        assert_eq!(config.entry_name("cls-1"), "tke-cls-1");
+        config.private = true;
+        assert_eq!(config.entry_name("cls-1"), "tke-cls-1-private");
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(ProviderKind::from_name("gke"), None);
+    }
+}

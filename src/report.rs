@@ -1,0 +1,182 @@
+//! How a command that acts on clusters reports: one row per cluster, as a
+//! human line (stderr) or an object of the JSON summary (stdout), and the
+//! exit code of the first failure (DESIGN.md sections 2 and 4).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value};
+
+use crate::error::Failure;
+use crate::ui::Ui;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Human lines on stderr, nothing on stdout.
+    Text,
+    /// The summary array on stdout.
+    Json,
+}
+
+/// One cluster's outcome.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub provider: String,
+    pub cluster_id: String,
+    /// For commands that act on existing contexts (refresh): named in the
+    /// summary whatever the outcome.
+    pub context: Option<String>,
+    pub outcome: Result<Success, Failure>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Success {
+    /// The line for people, on stderr unless `-q`.
+    pub line: String,
+    /// The summary fields after `"status": "ok"`, in order.
+    pub fields: Vec<(&'static str, Value)>,
+}
+
+/// Reports every row in order and returns the exit code: 0, or the first failure's.
+pub fn finish(rows: &[Row], output: Output, ui: Ui) -> i32 {
+    for row in rows {
+        match &row.outcome {
+            Ok(success) => ui.info(&success.line),
+            Err(failure) => eprintln!("{}", failure.render()),
+        }
+    }
+    if output == Output::Json {
+        print_json(rows);
+    }
+    exit_code(rows)
+}
+
+/// A failure before any cluster was asked for: said once on stderr, and
+/// once per cluster in the JSON summary.
+pub fn fail_all(provider: &str, cluster_ids: &[String], output: Output, failure: &Failure) -> i32 {
+    eprintln!("{}", failure.render());
+    if output == Output::Json {
+        let rows: Vec<Row> = cluster_ids
+            .iter()
+            .map(|id| Row {
+                provider: provider.to_string(),
+                cluster_id: id.clone(),
+                context: None,
+                outcome: Err(failure.clone()),
+            })
+            .collect();
+        print_json(&rows);
+    }
+    failure.kind.exit_code()
+}
+
+pub fn exit_code(rows: &[Row]) -> i32 {
+    rows.iter()
+        .find_map(|row| row.outcome.as_ref().err())
+        .map_or(0, |failure| failure.kind.exit_code())
+}
+
+fn print_json(rows: &[Row]) {
+    let summary: Vec<Value> = rows.iter().map(summary_object).collect();
+    print_stdout(&format!("{}\n", Value::Array(summary)));
+}
+
+fn summary_object(row: &Row) -> Value {
+    let mut object = Map::new();
+    object.insert("provider".into(), row.provider.clone().into());
+    object.insert("clusterId".into(), row.cluster_id.clone().into());
+    if let Some(context) = &row.context {
+        object.insert("context".into(), context.clone().into());
+    }
+    match &row.outcome {
+        Ok(success) => {
+            object.insert("status".into(), "ok".into());
+            for (key, value) in &success.fields {
+                object.insert((*key).into(), value.clone());
+            }
+        }
+        Err(failure) => {
+            object.insert("status".into(), "error".into());
+            object.insert(
+                "error".into(),
+                serde_json::json!({
+                    "kind": failure.kind,
+                    "code": failure.code,
+                    "message": failure.message,
+                    "requestId": failure.request_id,
+                    "hint": failure.hint,
+                }),
+            );
+        }
+    }
+    Value::Object(object)
+}
+
+/// Timestamps as the contract writes them: `2046-11-22T10:00:00Z`.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// stdout is data: one write, and a closed pipe is not a panic.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn row(outcome: Result<Success, Failure>, context: Option<&str>) -> Row {
+        Row {
+            provider: "tke".into(),
+            cluster_id: "cls-a".into(),
+            context: context.map(str::to_string),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn the_first_failure_sets_the_exit_code() {
+        let ok = || {
+            Ok(Success {
+                line: "Added".into(),
+                fields: vec![("context", "tke-cls-a".into())],
+            })
+        };
+        let auth = Err(Failure::new(ErrorKind::Auth, "no"));
+        let gone = Err(Failure::new(ErrorKind::NotFound, "gone"));
+        assert_eq!(exit_code(&[row(ok(), None)]), 0);
+        assert_eq!(
+            exit_code(&[row(ok(), None), row(gone, None), row(auth, None)]),
+            4
+        );
+    }
+
+    #[test]
+    fn summary_objects_keep_the_documented_keys() {
+        let ok = summary_object(&row(
+            Ok(Success {
+                line: String::new(),
+                fields: vec![
+                    ("context", "tke-cls-a".into()),
+                    ("server", "https://s".into()),
+                ],
+            }),
+            None,
+        ));
+        assert_eq!(
+            ok,
+            serde_json::json!({"provider":"tke","clusterId":"cls-a","status":"ok",
+                               "context":"tke-cls-a","server":"https://s"})
+        );
+        let failed = summary_object(&row(
+            Err(Failure::new(ErrorKind::NotFound, "gone")),
+            Some("prod"),
+        ));
+        assert_eq!(failed["context"], "prod");
+        assert_eq!(failed["status"], "error");
+        assert_eq!(failed["error"]["kind"], "not_found");
+        assert_eq!(failed["error"]["message"], "gone");
+    }
+}
