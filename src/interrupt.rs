@@ -8,7 +8,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Once;
 
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -18,6 +18,26 @@ const SLOTS: usize = 32;
 
 static PENDING: [AtomicPtr<libc::c_char>; SLOTS] =
     [const { AtomicPtr::new(ptr::null_mut()) }; SLOTS];
+/// Threads inside [`hold_signals`]; while any is, a signal waits there.
+static HOLDING: AtomicUsize = AtomicUsize::new(0);
+/// A signal that arrived while held, to act on when the hold ends.
+static DEFERRED: AtomicI32 = AtomicI32::new(0);
+
+/// Runs `create` (which creates a file and registers it) with the signals
+/// held back, so that no signal can end the process between the file
+/// appearing and its registration: one that arrives meanwhile, on any
+/// thread, is acted on when `create` returns.
+pub fn hold_signals<T>(create: impl FnOnce() -> T) -> T {
+    install_handler();
+    HOLDING.fetch_add(1, Ordering::SeqCst);
+    let created = create();
+    HOLDING.fetch_sub(1, Ordering::SeqCst);
+    let signal = DEFERRED.swap(0, Ordering::SeqCst);
+    if signal != 0 {
+        clean_up_and_end(signal);
+    }
+    created
+}
 
 /// A registered path; dropping it unregisters the path (drop it before the
 /// file is removed or renamed, so the name is never another's when the
@@ -75,6 +95,15 @@ fn install_handler() {
 }
 
 extern "C" fn on_signal(signal: libc::c_int) {
+    if HOLDING.load(Ordering::SeqCst) > 0 {
+        DEFERRED.store(signal, Ordering::SeqCst);
+        return;
+    }
+    clean_up_and_end(signal);
+}
+
+/// Only async-signal-safe calls: it runs in the handler.
+fn clean_up_and_end(signal: libc::c_int) {
     for slot in &PENDING {
         let path = slot.swap(ptr::null_mut(), Ordering::AcqRel);
         if !path.is_null() {

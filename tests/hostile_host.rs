@@ -88,6 +88,57 @@ fn a_target_that_is_not_a_regular_file_is_exit_6_before_any_request() {
 }
 
 #[test]
+fn ucs_agent_refuses_a_pipe_or_device_before_spending_the_one_time_bundle() {
+    let s = Sandbox::new();
+    let device = null_device(s.home.path());
+    // What /dev/stdout is, in the sandbox: a regression must not replace
+    // the real one.
+    let stdout_link = s.home.path().join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &stdout_link).unwrap();
+    for out_path in [&stdout_link, &device] {
+        // stdout is a pipe here, as in `kubefetch ucs-agent ... --out /dev/stdout | wc -c`.
+        let out = s.run(&[
+            "ucs-agent",
+            UCS_ATTACHED_CLUSTER,
+            "--out",
+            out_path.to_str().unwrap(),
+            "--force",
+        ]);
+        assert_code(&out, 6);
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty());
+    }
+    assert!(s.cloud.requests().is_empty(), "{:?}", s.cloud.requests());
+    assert!(std::fs::symlink_metadata(&stdout_link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn ucs_agent_writes_through_a_dangling_symlink() {
+    let s = Sandbox::new();
+    let real = s.home.path().join("bundles").join("agent.yaml");
+    std::fs::create_dir(real.parent().unwrap()).unwrap();
+    let link = s.home.path().join("agent.yaml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = s.run(&[
+        "ucs-agent",
+        UCS_ATTACHED_CLUSTER,
+        "--out",
+        link.to_str().unwrap(),
+    ]);
+    assert_code(&out, 0);
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().contains("kind:"));
+    assert!(!stderr(&out).contains("recovery"), "{}", stderr(&out));
+}
+
+#[test]
 fn a_file_its_owner_may_not_write_is_refused_as_kubectl_does() {
     let s = Sandbox::new();
     let original = "apiVersion: v1\nkind: Config\n";

@@ -62,11 +62,14 @@ impl LockGuard {
 impl Drop for LockGuard {
     fn drop(&mut self) {
         // Unregistered first: once the file is gone, the name may become
-        // another process's lock, which a signal must not remove.
-        drop(self.on_signal.take());
-        // Nothing useful can be done if this fails; the next run reports the
-        // leftover lock (and recovers it, since its process is gone).
-        let _ = fs::remove_file(&self.path);
+        // another process's lock, which a signal must not remove. Signals
+        // wait meanwhile, so that the lock is never left behind.
+        interrupt::hold_signals(|| {
+            drop(self.on_signal.take());
+            // Nothing useful can be done if this fails; the next run reports
+            // the leftover lock (and recovers it, since its process is gone).
+            let _ = fs::remove_file(&self.path);
+        });
     }
 }
 
@@ -203,12 +206,17 @@ pub fn acquire(file: &Path, timeout: Duration) -> Result<Acquired, LockError> {
     let deadline = Instant::now() + timeout;
     let mut warning = None;
     loop {
-        match try_create(&path) {
-            Ok(()) => {
-                let on_signal = Some(interrupt::remove_on_signal(&path));
+        let created = interrupt::hold_signals(|| {
+            try_create(&path).map(|()| interrupt::remove_on_signal(&path))
+        });
+        match created {
+            Ok(on_signal) => {
                 remove_leftovers(&path);
                 return Ok(Acquired {
-                    guard: LockGuard { path, on_signal },
+                    guard: LockGuard {
+                        path,
+                        on_signal: Some(on_signal),
+                    },
                     warning,
                 });
             }

@@ -12,12 +12,10 @@ use std::time::Duration;
 use super::merge::{MergeError, MergeReport};
 use super::model::{Kubeconfig, ModelError};
 use crate::fsx::lock::{self, LockError};
-use crate::fsx::{parent_dir, AtomicFile, CommitError, Replace, TEMP_SUFFIX};
+use crate::fsx::{self, parent_dir, AtomicFile, CommitError, Replace, TEMP_SUFFIX};
 
 const NEW_FILE_MODE: u32 = 0o600;
 const NEW_DIR_MODE: u32 = 0o700;
-/// Linux's own limit on symlinks followed in one lookup.
-const MAX_SYMLINKS: usize = 40;
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -49,8 +47,6 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    #[error("too many levels of symlinks at {path}")]
-    SymlinkLoop { path: PathBuf },
     #[error("{path} is {kind}, not a regular file; it was left unchanged")]
     NotRegular { path: PathBuf, kind: &'static str },
     #[error("{path} is not writable by you; it was left unchanged")]
@@ -153,20 +149,7 @@ pub fn check_target(path: &Path) -> Result<(), StoreError> {
         // A missing file, or a path whose problem the write reports.
         Err(_) => return Ok(()),
     };
-    let file_type = meta.file_type();
-    if !file_type.is_file() {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = if file_type.is_dir() {
-            "a directory"
-        } else if file_type.is_char_device() || file_type.is_block_device() {
-            "a device"
-        } else if file_type.is_fifo() {
-            "a named pipe"
-        } else if file_type.is_socket() {
-            "a socket"
-        } else {
-            "a special file"
-        };
+    if let Some(kind) = fsx::special_kind(&meta) {
         return Err(StoreError::NotRegular {
             path: path.to_path_buf(),
             kind,
@@ -207,7 +190,10 @@ pub fn update(
     apply: impl FnOnce(&mut Kubeconfig) -> Result<MergeReport, MergeError>,
 ) -> Result<Written, StoreError> {
     check_target(path)?;
-    let target = resolve_symlinks(path)?;
+    let target = fsx::resolve_symlinks(path).map_err(|source| StoreError::Symlink {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let dir = parent_dir(&target);
     DirBuilder::new()
         .recursive(true)
@@ -285,34 +271,6 @@ fn remove_stale_temp_files(target: &Path, dir: &Path) {
             let _ = fs::remove_file(entry.path());
         }
     }
-}
-
-/// Follows a chain of symlinks to the final path, which need not exist yet
-/// (a link to a file that kubefetch is about to create).
-fn resolve_symlinks(path: &Path) -> Result<PathBuf, StoreError> {
-    let mut current = path.to_path_buf();
-    for _ in 0..MAX_SYMLINKS {
-        match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let link = fs::read_link(&current).map_err(|source| StoreError::Symlink {
-                    path: current.clone(),
-                    source,
-                })?;
-                current = parent_dir(&current).join(link);
-            }
-            Ok(_) => return Ok(current),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(current),
-            Err(source) => {
-                return Err(StoreError::Symlink {
-                    path: current,
-                    source,
-                })
-            }
-        }
-    }
-    Err(StoreError::SymlinkLoop {
-        path: path.to_path_buf(),
-    })
 }
 
 /// What a replaced file keeps: permission bits, owner and group.
