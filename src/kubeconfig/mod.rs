@@ -8,6 +8,8 @@ pub mod locate;
 pub mod merge;
 pub mod model;
 pub mod normalize;
+pub mod provenance;
+pub mod set;
 pub mod store;
 
 pub use certificate::CertError;
