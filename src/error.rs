@@ -124,7 +124,7 @@ impl Failure {
             StoreError::Merge { .. } => {
                 "pass --context NAME to choose another name, or --force to replace the existing entries"
             }
-            StoreError::Invalid { .. } | StoreError::NotText { .. } => {
+            StoreError::Invalid { .. } => {
                 "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
             }
             _ => "check the file's permissions and the free disk space",

@@ -19,3 +19,4 @@ pub mod sign;
 mod testing;
 pub mod ui;
 pub mod version;
+pub mod yaml;

@@ -24,13 +24,13 @@ fn ack_requests(s: &Sandbox) -> Vec<Recorded> {
         .collect()
 }
 
-fn provenance<'a>(config: &'a serde_yaml::Value, name: &str) -> &'a serde_yaml::Value {
+fn provenance<'a>(config: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     let ext = &context(config, name)["context"]["extensions"][0];
     assert_eq!(ext["name"].as_str(), Some("kubefetch"));
     &ext["extension"]
 }
 
-fn time(value: &serde_yaml::Value) -> DateTime<Utc> {
+fn time(value: &serde_json::Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().expect("a timestamp"))
         .expect("RFC 3339")
         .with_timezone(&Utc)
@@ -128,7 +128,7 @@ fn a_ci_credential_goes_to_stdout_and_touches_no_file() {
     let s = Sandbox::new();
     let out = s.run(&["ack", ACK_CLUSTER, "--ttl", "3h", "--kubeconfig", "-"]);
     assert_code(&out, 0);
-    let printed: serde_yaml::Value = serde_yaml::from_str(&stdout(&out)).unwrap();
+    let printed: serde_json::Value = kubefetch::yaml::read_first(&stdout(&out)).unwrap();
     assert_eq!(names(&printed, "contexts"), [NAME]);
     assert_eq!(printed["current-context"].as_str(), Some(NAME));
     assert!(!s.home.path().join(".kube").exists());

@@ -287,8 +287,8 @@ fn run_case(target: &Target, case: &Case) -> Result<(), String> {
 /// The fetched context was added and the user's own entry survived.
 fn check_merged(path: &Path, context: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("kubeconfig unreadable: {e}"))?;
-    let config: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|e| format!("kubeconfig does not parse: {e}"))?;
+    let config: serde_json::Value = kubefetch::yaml::read_first(&text)
+        .map_err(|e| format!("kubeconfig does not parse: {e}"))?;
     let contexts = names(&config, "contexts");
     if contexts != ["existing", context] {
         return Err(format!("contexts are {contexts:?}"));

@@ -47,9 +47,9 @@ fn with_token(s: &Sandbox, token: &str) -> assert_cmd::Command {
     cmd
 }
 
-fn cluster<'a>(config: &'a serde_yaml::Value, name: &str) -> &'a serde_yaml::Value {
+fn cluster<'a>(config: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     config["clusters"]
-        .as_sequence()
+        .as_array()
         .and_then(|all| all.iter().find(|c| c["name"].as_str() == Some(name)))
         .map(|c| &c["cluster"])
         .unwrap_or_else(|| panic!("no cluster {name}"))
@@ -528,7 +528,7 @@ fn ucs_insecure_accepts_the_string_true() {
         .unwrap();
     assert_code(&out, 0);
     assert!(requests_to(&s, Provider::Iam).is_empty());
-    let printed: serde_yaml::Value = serde_yaml::from_str(&stdout(&out)).unwrap();
+    let printed: serde_json::Value = kubefetch::yaml::read_first(&stdout(&out)).unwrap();
     let name = format!("ucs-{UCS_CLUSTER}");
     assert_eq!(
         cluster(&printed, &name)["insecure-skip-tls-verify"].as_bool(),
@@ -555,11 +555,9 @@ fn ucs_with_a_password_uses_an_account_token() {
         .is_some());
 }
 
-fn agent_docs(path: &Path) -> Vec<serde_yaml::Value> {
+fn agent_docs(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
-        .collect()
+    kubefetch::yaml::read_all(&text).unwrap()
 }
 
 #[test]

@@ -78,12 +78,9 @@ fn written_keys(dir: &Path) -> Vec<String> {
 
 fn keys_in(text: &str) -> Vec<String> {
     let mut keys = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        // After an error serde_yaml keeps yielding it: stop at the first.
-        let Ok(value) = <serde_yaml::Value as serde::Deserialize>::deserialize(doc) else {
-            break;
-        };
-        for user in value["users"].as_sequence().into_iter().flatten() {
+    // Every document that reads; an unreadable text holds no keys to find.
+    for value in kubefetch::yaml::read_all(text).unwrap_or_default() {
+        for user in value["users"].as_array().into_iter().flatten() {
             for field in ["client-key-data", "token"] {
                 if let Some(key) = user["user"][field].as_str() {
                     keys.push(key.to_string());

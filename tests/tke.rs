@@ -151,7 +151,7 @@ fn several_clusters_to_stdout_touch_no_file() {
         "-",
     ]);
     assert_code(&out, 0);
-    let printed: serde_yaml::Value = serde_yaml::from_str(&stdout(&out)).unwrap();
+    let printed: serde_json::Value = kubefetch::yaml::read_first(&stdout(&out)).unwrap();
     assert_eq!(names(&printed, "contexts"), ["tke-cls-a", "tke-cls-b"]);
     assert_eq!(printed["current-context"].as_str(), Some("tke-cls-a"));
     assert_eq!(
@@ -441,16 +441,18 @@ fn unknown_fields_namespace_and_other_entries_survive() {
     assert_code(&s.run(&["tke", "cls-a", "--region", REGION]), 0);
     let path = s.default_kubeconfig();
     let mut config = yaml(&path);
-    config["preferences"] = serde_yaml::from_str("{colors: true}").unwrap();
-    config["x-custom"] = serde_yaml::Value::from("kept");
-    let contexts = config["contexts"].as_sequence_mut().unwrap();
-    contexts[0]["context"]["namespace"] = serde_yaml::Value::from("team-a");
+    config["preferences"] = kubefetch::yaml::read_first("{colors: true}").unwrap();
+    config["x-custom"] = serde_json::Value::from("kept");
+    let contexts = config["contexts"].as_array_mut().unwrap();
+    contexts[0]["context"]["namespace"] = serde_json::Value::from("team-a");
     contexts.insert(
         0,
-        serde_yaml::from_str("{name: other, context: {cluster: other, user: other, x-field: 1}}")
-            .unwrap(),
+        kubefetch::yaml::read_first(
+            "{name: other, context: {cluster: other, user: other, x-field: 1}}",
+        )
+        .unwrap(),
     );
-    std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
+    std::fs::write(&path, kubefetch::yaml::to_block_yaml(&config)).unwrap();
 
     assert_code(&s.run(&["tke", "cls-a", "--region", REGION]), 0);
     let after = yaml(&path);

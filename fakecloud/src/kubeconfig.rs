@@ -57,7 +57,7 @@ pub fn yaml(
         "current-context": names.context,
         "preferences": {},
     });
-    serde_yaml::to_string(&config).expect("a JSON value always serializes as YAML")
+    kubefetch::yaml::to_block_yaml(&config)
 }
 
 /// The endpoints of a CCE/UCS kubeconfig.

@@ -10,7 +10,7 @@ use fakecloud::{Cluster, FakeCloud, Provider};
 use serde_json::Value;
 
 fn yaml(text: &str) -> Value {
-    serde_yaml::from_str(text).expect("YAML")
+    kubefetch::yaml::read_first(text).expect("YAML")
 }
 
 #[tokio::test]

@@ -163,11 +163,11 @@ async fn hostile_kubeconfigs() {
     };
     cloud.inject(Fault::new(FaultKind::NotYamlKubeconfig));
     let text = kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1);
-    assert!(serde_yaml::from_str::<serde_json::Value>(&text).map_or(true, |v| !v.is_object()));
+    assert!(kubefetch::yaml::read_first(&text).map_or(true, |v| !v.is_object()));
 
     cloud.inject(Fault::new(FaultKind::ExecUserKubeconfig));
     let config: serde_json::Value =
-        serde_yaml::from_str(&kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1)).unwrap();
+        kubefetch::yaml::read_first(&kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1)).unwrap();
     assert!(config["users"][0]["user"]["exec"]["command"].is_string());
     assert!(config["users"][0]["user"]
         .get("client-certificate-data")
@@ -175,13 +175,13 @@ async fn hostile_kubeconfigs() {
 
     cloud.inject(Fault::new(FaultKind::HttpServerKubeconfig));
     let config: serde_json::Value =
-        serde_yaml::from_str(&kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1)).unwrap();
+        kubefetch::yaml::read_first(&kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1)).unwrap();
     let server = config["clusters"][0]["cluster"]["server"].as_str().unwrap();
     assert_eq!(server, cloud.kube_url(false).replace("https://", "http://"));
 
     cloud.inject(Fault::new(FaultKind::UnresolvableServer));
     let config: serde_json::Value =
-        serde_yaml::from_str(&kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1)).unwrap();
+        kubefetch::yaml::read_first(&kubeconfig_of(&tke(&cloud, TKE_CLUSTER).await.1)).unwrap();
     assert_eq!(
         config["clusters"][0]["cluster"]["server"],
         format!("https://{TKE_CLUSTER}.ccs.tencent-cloud.invalid")

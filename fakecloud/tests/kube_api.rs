@@ -12,7 +12,7 @@ use fakecloud::FakeCloud;
 async fn identity_pem(cloud: &FakeCloud) -> String {
     let (_, body) = tke(cloud, TKE_CLUSTER, true).await;
     let config: serde_json::Value =
-        serde_yaml::from_str(body["Response"]["Kubeconfig"].as_str().unwrap()).unwrap();
+        kubefetch::yaml::read_first(body["Response"]["Kubeconfig"].as_str().unwrap()).unwrap();
     let user = &config["users"][0]["user"];
     let decode = |key: &str| {
         String::from_utf8(STANDARD.decode(user[key].as_str().unwrap()).unwrap()).unwrap()

@@ -1,7 +1,6 @@
 //! `kubefetch list`: the contexts of the set with where they came from and
 //! when their credentials expire, as a table or JSON on stdout.
 
-use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};

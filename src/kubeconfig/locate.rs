@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::env::Env;
+use crate::yaml;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocateError {
@@ -42,33 +41,24 @@ pub fn locate(
     Ok(home.join(".kube").join("config"))
 }
 
-/// Only the context names, so a lookup does not pay for a full parse.
-#[derive(Deserialize)]
-struct ContextNames {
-    #[serde(default)]
-    contexts: Option<Vec<ContextName>>,
-}
-
-#[derive(Deserialize)]
-struct ContextName {
-    #[serde(default)]
-    name: String,
-}
-
 /// A missing, unreadable or unparseable file holds nothing: the lookup
 /// moves on, and the write reports any real problem with the chosen file.
 fn holds_any(file: &Path, names: &[String]) -> bool {
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Ok(bytes) = std::fs::read(file) else {
         return false;
     };
-    let Ok(Some(parsed)) = serde_yaml::from_str::<Option<ContextNames>>(&text) else {
+    let Ok(text) = yaml::decode(&bytes) else {
         return false;
     };
-    parsed
-        .contexts
-        .unwrap_or_default()
-        .iter()
-        .any(|context| names.contains(&context.name))
+    let Ok(tree) = yaml::read_first(&text) else {
+        return false;
+    };
+    tree["contexts"].as_array().is_some_and(|contexts| {
+        contexts
+            .iter()
+            .filter_map(|context| context["name"].as_str())
+            .any(|name| names.iter().any(|wanted| wanted == name))
+    })
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ fn last_of_each_name(fetched: &[Fetched]) -> Vec<&Fetched> {
 
 #[cfg(test)]
 mod tests {
-    use serde_yaml::Value;
+    use serde_json::Value;
 
     use super::*;
     use crate::testing::fetched;
@@ -356,14 +356,14 @@ futureTopLevel: [1, 2]
             &no_switch(),
         )
         .unwrap();
-        let mut written: Value = serde_yaml::from_str(&config.to_yaml()).unwrap();
-        let mut original: Value = serde_yaml::from_str(EXISTING).unwrap();
+        let mut written: Value = crate::yaml::read_first(&config.to_yaml()).unwrap();
+        let mut original: Value = crate::yaml::read_first(EXISTING).unwrap();
         for list in ["clusters", "users", "contexts"] {
-            let written_list = written[list].as_sequence_mut().unwrap();
+            let written_list = written[list].as_array_mut().unwrap();
             assert_eq!(written_list.len(), 4);
             written_list.remove(3);
             written_list.remove(1);
-            original[list].as_sequence_mut().unwrap().remove(1);
+            original[list].as_array_mut().unwrap().remove(1);
         }
         assert_eq!(written, original);
     }

@@ -3,12 +3,12 @@
 //! locked and replaced atomically.
 
 pub mod certificate;
-mod emit;
 pub mod locate;
 pub mod merge;
 pub mod model;
 pub mod normalize;
 pub mod provenance;
+mod schema;
 pub mod set;
 pub mod store;
 

@@ -1,12 +1,19 @@
 //! The kubeconfig file format. Every struct keeps the fields it does not
 //! know in `other`, so a file written by a newer kubectl, a plugin or a
 //! hand edit survives a read-modify-write by kubefetch.
+//!
+//! A file is read with kubectl's meaning (see [`crate::yaml`]): the model is
+//! filled from the JSON tree kubectl itself would decode, and a JSON `null`
+//! leaves a field empty, as Go's JSON decoder does.
 
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_yaml::{Mapping, Value};
+use serde_json::{Map, Value};
 
-use super::emit;
+use super::schema;
 use crate::secret::Secret;
+use crate::yaml::{self, ReadError};
+
+type Mapping = Map<String, Value>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Kubeconfig {
@@ -20,11 +27,11 @@ pub struct Kubeconfig {
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferences: Option<Preferences>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub clusters: Vec<NamedCluster>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub users: Vec<NamedUser>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub contexts: Vec<NamedContext>,
     #[serde(
         rename = "current-context",
@@ -50,9 +57,9 @@ pub struct Preferences {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedCluster {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub cluster: Cluster,
     #[serde(flatten)]
     pub other: Mapping,
@@ -86,9 +93,9 @@ pub struct Cluster {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedUser {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub user: AuthInfo,
     #[serde(flatten)]
     pub other: Mapping,
@@ -140,9 +147,9 @@ pub struct AuthInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedContext {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub context: Context,
     #[serde(flatten)]
     pub other: Mapping,
@@ -164,7 +171,7 @@ pub struct Context {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedExtension {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     #[serde(default)]
     pub extension: Value,
@@ -172,17 +179,11 @@ pub struct NamedExtension {
     pub other: Mapping,
 }
 
-/// Why a text is not a kubeconfig. Only the position is reported: the
-/// parser's own message may quote the file, and the file holds secrets.
+/// Why a text is not a kubeconfig: where (line, column, key path) and
+/// what, never the content (the file holds secrets).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModelError {
-    #[error("not a valid kubeconfig (line {line}, column {column})")]
-    At { line: usize, column: usize },
-    #[error("not a valid kubeconfig")]
-    Unplaced,
-    #[error("not a valid kubeconfig: a key is a list or a mapping")]
-    ComplexKey,
-}
+#[error("not a valid kubeconfig: {0}")]
+pub struct ModelError(pub ReadError);
 
 impl Kubeconfig {
     /// An empty kubeconfig with the header kubectl writes.
@@ -194,99 +195,64 @@ impl Kubeconfig {
         }
     }
 
-    /// Reads YAML or JSON (JSON is YAML). An empty or `null` document is an
-    /// empty kubeconfig, as kubectl treats it.
-    pub fn parse(text: &str) -> Result<Kubeconfig, ModelError> {
-        match serde_yaml::from_str::<Option<Kubeconfig>>(text) {
-            Ok(Some(parsed)) if parsed.has_complex_key() => Err(ModelError::ComplexKey),
-            Ok(parsed) => Ok(parsed.unwrap_or_else(Kubeconfig::new)),
-            Err(err) => Err(match err.location() {
-                Some(at) => ModelError::At {
-                    line: at.line(),
-                    column: at.column(),
-                },
-                None => ModelError::Unplaced,
-            }),
-        }
+    /// Reads a file's bytes: UTF-8, or UTF-16/32 with a byte-order mark.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Kubeconfig, ModelError> {
+        let text = yaml::decode(bytes).map_err(|e| {
+            ModelError(ReadError {
+                position: None,
+                path: Vec::new(),
+                reason: e.to_string(),
+                kubectl_refuses: true,
+            })
+        })?;
+        Kubeconfig::parse(&text)
     }
 
-    /// kubectl reads only scalar keys, and serde_yaml cannot write a list
-    /// or mapping key in block style: such a file is refused, never rewritten.
-    fn has_complex_key(&self) -> bool {
-        let extensions = |list: &Option<Vec<NamedExtension>>| {
-            list.iter()
-                .flatten()
-                .any(|ext| has_complex_key(&ext.extension) || mapping_has_complex_key(&ext.other))
-        };
-        let preferences = self
-            .preferences
-            .as_ref()
-            .is_some_and(|p| mapping_has_complex_key(&p.other) || extensions(&p.extensions));
-        let clusters = self.clusters.iter().any(|c| {
-            mapping_has_complex_key(&c.other)
-                || mapping_has_complex_key(&c.cluster.other)
-                || extensions(&c.cluster.extensions)
-        });
-        let users = self.users.iter().any(|u| {
-            let user = &u.user;
-            mapping_has_complex_key(&u.other)
-                || mapping_has_complex_key(&user.other)
-                || extensions(&user.extensions)
-                || [&user.exec, &user.auth_provider]
-                    .into_iter()
-                    .flatten()
-                    .any(has_complex_key)
-        });
-        let contexts = self.contexts.iter().any(|c| {
-            mapping_has_complex_key(&c.other)
-                || mapping_has_complex_key(&c.context.other)
-                || extensions(&c.context.extensions)
-        });
-        preferences
-            || clusters
-            || users
-            || contexts
-            || extensions(&self.extensions)
-            || mapping_has_complex_key(&self.other)
+    /// Reads YAML or JSON (JSON is YAML) with kubectl's meaning. An empty
+    /// or `null` document is an empty kubeconfig, as kubectl treats it.
+    pub fn parse(text: &str) -> Result<Kubeconfig, ModelError> {
+        let tree = yaml::read_first(text).map_err(ModelError)?;
+        if tree.is_null() {
+            return Ok(Kubeconfig::new());
+        }
+        serde_json::from_value(tree).map_err(|_| {
+            // Rare: read the text again to say where the type is wrong.
+            let mismatch = yaml::read_first(text)
+                .ok()
+                .and_then(|tree| schema::first_mismatch(&tree));
+            ModelError(match mismatch {
+                Some((path, reason)) => ReadError {
+                    position: yaml::position_of(text, &path),
+                    path,
+                    reason,
+                    kubectl_refuses: true,
+                },
+                None => ReadError {
+                    position: None,
+                    path: Vec::new(),
+                    reason: "a field has the wrong type".to_owned(),
+                    kubectl_refuses: true,
+                },
+            })
+        })
     }
 
     pub fn to_yaml(&self) -> String {
-        // Every key is a string or a value that came from YAML, so
-        // conversion and serialization cannot fail.
-        let value = serde_yaml::to_value(self).expect("a kubeconfig converts to a YAML value");
-        emit::to_block_yaml(&value)
-            .unwrap_or_else(|_| serde_yaml::to_string(&value).expect("a YAML value serializes"))
+        // Strings, numbers, and maps with string keys: conversion cannot fail.
+        let value = serde_json::to_value(self).expect("a kubeconfig converts to a JSON value");
+        yaml::to_block_yaml(&value)
     }
 }
 
-fn has_complex_key(value: &Value) -> bool {
-    match value {
-        Value::Mapping(map) => mapping_has_complex_key(map),
-        Value::Sequence(items) => items.iter().any(has_complex_key),
-        Value::Tagged(tagged) => has_complex_key(&tagged.value),
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => false,
-    }
-}
-
-fn mapping_has_complex_key(map: &Mapping) -> bool {
-    map.iter().any(|(key, value)| {
-        let key = match key {
-            Value::Tagged(tagged) => &tagged.value,
-            plain => plain,
-        };
-        matches!(key, Value::Mapping(_) | Value::Sequence(_)) || has_complex_key(value)
-    })
-}
-
-/// kubectl writes `clusters: null` for an empty list.
-fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+/// A JSON `null` leaves a field at its zero value, as in Go; kubectl
+/// writes `clusters: null` for an empty list.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
-    T: Deserialize<'de>,
+    T: Deserialize<'de> + Default,
 {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
-
 /// Huawei UCS sends `insecure-skip-tls-verify: "true"`; kubectl's own files
 /// have a bool. Both are read, a bool is written.
 fn bool_or_bool_string<'de, D>(deserializer: D) -> Result<Option<bool>, D::Error>
@@ -404,7 +370,7 @@ futureTopLevel:
 "#;
 
     fn as_value(text: &str) -> Value {
-        serde_yaml::from_str(text).unwrap()
+        yaml::read_first(text).unwrap()
     }
 
     #[test]
@@ -439,8 +405,8 @@ futureTopLevel:
         assert_eq!(Kubeconfig::parse(&written).unwrap(), parsed, "{written}");
     }
 
-    /// Found by fuzzing: a mapping used as a key made `to_yaml` panic,
-    /// since serde_yaml cannot write one in block style.
+    /// Found by fuzzing: a mapping used as a key made the writer panic.
+    /// kubectl cannot read such keys either: the file is refused.
     #[test]
     fn list_and_mapping_keys_are_refused() {
         for text in [
@@ -449,10 +415,14 @@ futureTopLevel:
             "clusters:\n- name: c\n  cluster:\n    extensions:\n    - name: e\n      extension: [{? {a: 1} : v}]\n",
             "users:\n- name: u\n  user:\n    exec: {args: [{? !t [x] : y}]}\n",
         ] {
-            assert_eq!(Kubeconfig::parse(text), Err(ModelError::ComplexKey), "{text}");
+            let err = Kubeconfig::parse(text).unwrap_err();
+            assert!(err.0.reason.contains("a key is a list or a mapping"), "{text}: {err}");
         }
-        let scalar_keys =
-            Kubeconfig::parse("futureField: {1: a, true: b, ~: c, 1.5: d}\n").unwrap();
+        let scalar_keys = Kubeconfig::parse("futureField: {1: a, true: b, 1.5: d}\n").unwrap();
+        assert_eq!(
+            scalar_keys.other["futureField"],
+            serde_json::json!({"1": "a", "true": "b", "1.5": "d"})
+        );
         assert_eq!(
             Kubeconfig::parse(&scalar_keys.to_yaml()).unwrap(),
             scalar_keys
@@ -545,10 +515,10 @@ futureTopLevel:
         );
         let written = as_value(&parsed.to_yaml());
         let keys: Vec<&str> = written
-            .as_mapping()
+            .as_object()
             .unwrap()
             .keys()
-            .map(|k| k.as_str().unwrap())
+            .map(String::as_str)
             .collect();
         assert_eq!(keys, ["clusters", "users", "contexts"]);
     }
@@ -566,10 +536,17 @@ futureTopLevel:
         let err = Kubeconfig::parse(text).unwrap_err();
         let shown = err.to_string();
         assert!(!shown.contains("s3cr3t"), "{shown}");
-        assert!(matches!(err, ModelError::At { .. }), "{err:?}");
+        assert_eq!(
+            shown,
+            "not a valid kubeconfig: line 4, column 31, at clusters[0].cluster.insecure-skip-tls-verify: \
+             expected true or false, found a string (kubectl cannot load it either)"
+        );
 
         let err = Kubeconfig::parse("clusters: [\n  {name: \"unterminated\n").unwrap_err();
-        assert!(matches!(err, ModelError::At { line: 2 | 3, .. }), "{err:?}");
+        assert!(
+            matches!(err.0.position, Some(yaml::Position { line: 2 | 3, .. })),
+            "{err:?}"
+        );
         assert!(!err.to_string().contains("unterminated"));
     }
 }

@@ -5,7 +5,7 @@
 //! entries are built from a whitelist of fields, never copied.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_yaml::{Mapping, Value};
+use serde_json::{Map as Mapping, Value};
 
 use super::certificate::{self, CertError};
 use super::model::{
@@ -320,7 +320,7 @@ fn provenance_extension(p: &Provenance, expires_at: Option<DateTime<Utc>>) -> Na
     }
     NamedExtension {
         name: EXTENSION_NAME.to_owned(),
-        extension: Value::Mapping(fields),
+        extension: Value::Object(fields),
         other: Mapping::new(),
     }
 }
@@ -431,11 +431,11 @@ mod tests {
     #[test]
     fn provenance_extension_has_the_contract_shape() {
         let fetched = normalize(&huawei_like(), input(Some("externalTLSVerify"), false)).unwrap();
-        let written = serde_yaml::to_string(&fetched.context).unwrap();
+        let written = crate::yaml::to_block_yaml(&serde_json::to_value(&fetched.context).unwrap());
         let expected = "name: cce-2b4c\ncontext:\n  cluster: cce-2b4c\n  user: cce-2b4c\n  \
             extensions:\n  - name: kubefetch\n    extension:\n      provider: cce\n      \
             clusterId: 2b4c\n      region: eu-de\n      private: false\n      \
-            fetchedAt: 2026-11-22T10:00:00Z\n      expiresAt: 2046-11-18T09:26:01Z\n";
+            fetchedAt: \"2026-11-22T10:00:00Z\"\n      expiresAt: \"2046-11-18T09:26:01Z\"\n";
         assert_eq!(written, expected);
         assert_eq!(fetched.expires_at, Some(at("2046-11-18T09:26:01Z")));
         assert_eq!(
@@ -546,7 +546,10 @@ mod tests {
             ("auth-provider", "auth-provider: {name: oidc}"),
         ] {
             let mut raw = token_only("https://k.example");
-            raw.users[0].user = serde_yaml::from_str(&format!("token: t\n{yaml}")).unwrap();
+            raw.users[0].user = serde_json::from_value(
+                crate::yaml::read_first(&format!("token: t\n{yaml}")).unwrap(),
+            )
+            .unwrap();
             assert_eq!(
                 normalize(&raw, input(None, false)).unwrap_err(),
                 NormalizeError::RunsCommand {
@@ -565,7 +568,10 @@ mod tests {
             ("tokenFile", "tokenFile: /var/run/secrets/token"),
         ] {
             let mut raw = token_only("https://k.example");
-            raw.users[0].user = serde_yaml::from_str(&format!("token: t\n{yaml}")).unwrap();
+            raw.users[0].user = serde_json::from_value(
+                crate::yaml::read_first(&format!("token: t\n{yaml}")).unwrap(),
+            )
+            .unwrap();
             let err = normalize(&raw, input(None, false)).unwrap_err();
             assert_eq!(
                 err,

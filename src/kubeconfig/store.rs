@@ -69,8 +69,6 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    #[error("{path} is not UTF-8 text; it was left unchanged")]
-    NotText { path: PathBuf },
     #[error("{path} cannot be used; it was left unchanged")]
     Invalid {
         path: PathBuf,
@@ -144,7 +142,7 @@ pub fn update<R>(
     let mut warnings: Vec<String> = acquired.warning.into_iter().collect();
     remove_stale_temp_files(&target, dir);
 
-    let (text, existing_mode) = read_existing(&target)?;
+    let (bytes, existing_mode) = read_existing(&target)?;
     let mode = existing_mode.unwrap_or(NEW_FILE_MODE);
     if mode & 0o044 != 0 {
         warnings.push(format!(
@@ -152,7 +150,7 @@ pub fn update<R>(
             path = target.display(),
         ));
     }
-    let mut config = Kubeconfig::parse(&text).map_err(|source| StoreError::Invalid {
+    let mut config = Kubeconfig::parse_bytes(&bytes).map_err(|source| StoreError::Invalid {
         path: target.clone(),
         source,
     })?;
@@ -225,24 +223,21 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf, StoreError> {
     })
 }
 
-/// The file's text and permission bits; a missing file is empty and has none.
-fn read_existing(path: &Path) -> Result<(String, Option<u32>), StoreError> {
+/// The file's bytes and permission bits; a missing file is empty and has none.
+fn read_existing(path: &Path) -> Result<(Vec<u8>, Option<u32>), StoreError> {
     let read_error = |source| StoreError::Read {
         path: path.to_path_buf(),
         source,
     };
     let mut file = match File::open(path) {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((String::new(), None)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
         Err(err) => return Err(read_error(err)),
     };
     let mode = file.metadata().map_err(read_error)?.permissions().mode() & 0o7777;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(read_error)?;
-    let text = String::from_utf8(bytes).map_err(|_| StoreError::NotText {
-        path: path.to_path_buf(),
-    })?;
-    Ok((text, Some(mode)))
+    Ok((bytes, Some(mode)))
 }
 
 /// Temp file in the same directory, fsync, rename over the target, fsync
@@ -280,7 +275,7 @@ mod tests {
     use std::sync::mpsc;
     use std::thread;
 
-    use serde_yaml::Value;
+    use serde_json::Value;
 
     use super::*;
     use crate::kubeconfig::merge::{merge, EntryKind, MergeOptions};
@@ -444,10 +439,11 @@ mod tests {
         fs::write(&path, original).unwrap();
         update(&path, &opts(), merge_one("tke-cls-1")).unwrap();
 
-        let mut after: Value = serde_yaml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        let mut before: Value = serde_yaml::from_str(original).unwrap();
+        let mut after: Value =
+            crate::yaml::read_first(&fs::read_to_string(&path).unwrap()).unwrap();
+        let mut before: Value = crate::yaml::read_first(original).unwrap();
         for list in ["clusters", "users", "contexts"] {
-            let added = after[list].as_sequence_mut().unwrap().pop().unwrap();
+            let added = after[list].as_array_mut().unwrap().pop().unwrap();
             assert_eq!(added["name"], Value::from("tke-cls-1"));
         }
         before["current-context"] = Value::from("tke-cls-1");

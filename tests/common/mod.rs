@@ -73,15 +73,15 @@ pub fn assert_code(output: &Output, expected: i32) {
     );
 }
 
-pub fn yaml(path: &Path) -> serde_yaml::Value {
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("kubeconfig readable"))
+pub fn yaml(path: &Path) -> serde_json::Value {
+    kubefetch::yaml::read_first(&std::fs::read_to_string(path).expect("kubeconfig readable"))
         .expect("kubeconfig parses")
 }
 
 /// Names of the entries in a kubeconfig section (`contexts`, `clusters`, `users`).
-pub fn names(config: &serde_yaml::Value, section: &str) -> Vec<String> {
+pub fn names(config: &serde_json::Value, section: &str) -> Vec<String> {
     config[section]
-        .as_sequence()
+        .as_array()
         .map(|entries| {
             entries
                 .iter()
@@ -91,16 +91,16 @@ pub fn names(config: &serde_yaml::Value, section: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn context<'a>(config: &'a serde_yaml::Value, name: &str) -> &'a serde_yaml::Value {
+pub fn context<'a>(config: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     config["contexts"]
-        .as_sequence()
+        .as_array()
         .and_then(|entries| entries.iter().find(|e| e["name"].as_str() == Some(name)))
         .unwrap_or_else(|| panic!("no context {name}"))
 }
 
-pub fn cluster_server(config: &serde_yaml::Value, name: &str) -> String {
+pub fn cluster_server(config: &serde_json::Value, name: &str) -> String {
     config["clusters"]
-        .as_sequence()
+        .as_array()
         .and_then(|entries| entries.iter().find(|e| e["name"].as_str() == Some(name)))
         .and_then(|e| e["cluster"]["server"].as_str())
         .unwrap_or_else(|| panic!("no cluster {name}"))

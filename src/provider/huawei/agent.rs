@@ -21,6 +21,7 @@ use crate::provider::error::{ApiError, Verdict};
 use crate::provider::SetupError;
 use crate::settings::{HttpSettings, UsageError};
 use crate::ui::Ui;
+use crate::yaml;
 
 use super::api::{self, Subject};
 use super::auth::url_with;
@@ -155,11 +156,13 @@ fn manifests_yaml(body: &[u8]) -> Option<String> {
     let mut documents = Vec::with_capacity(items.len());
     for item in &items {
         let document = match item {
-            Value::Object(_) => serde_yaml::to_string(item).ok()?,
-            Value::String(text) => {
-                let manifest: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
-                serde_yaml::to_string(&manifest).ok()?
-            }
+            Value::Object(_) => yaml::to_block_yaml(item),
+            Value::String(text) => yaml::read_all(text)
+                .ok()?
+                .iter()
+                .map(yaml::to_block_yaml)
+                .collect::<Vec<_>>()
+                .join("---\n"),
             _ => return None,
         };
         documents.push(document);
@@ -286,9 +289,7 @@ mod tests {
     #[test]
     fn the_bundle_becomes_multi_document_yaml() {
         let yaml = manifests_yaml(BUNDLE.as_bytes()).unwrap();
-        let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&yaml)
-            .map(|d| serde::Deserialize::deserialize(d).unwrap())
-            .collect();
+        let docs = yaml::read_all(&yaml).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0]["kind"], "Deployment");
         assert_eq!(docs[1]["metadata"]["name"], "proxy-agent-cert");
