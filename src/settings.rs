@@ -69,7 +69,7 @@ impl Verbosity {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpSettings {
     pub timeout: Duration,
     pub retries: u32,
@@ -242,11 +242,7 @@ fn list(args: &ListArgs) -> Result<ListInvocation, UsageError> {
         kubeconfig: set_path(args.kubeconfig.as_deref())?,
         all: args.all,
         provider: args.provider.map(provider_kind),
-        expiring_within: args
-            .expiring_within
-            .as_deref()
-            .map(|text| within(text))
-            .transpose()?,
+        expiring_within: args.expiring_within.as_deref().map(within).transpose()?,
         output: output(args.output),
     })
 }
@@ -254,7 +250,7 @@ fn list(args: &ListArgs) -> Result<ListInvocation, UsageError> {
 fn refresh(args: &RefreshArgs, env: &Env) -> Result<RefreshInvocation, UsageError> {
     let selection = match (&args.contexts[..], args.all, &args.expiring_within) {
         ([], false, None) => {
-            return Err(UsageError::new("refresh needs contexts to refresh")
+            return Err(UsageError::new("name the contexts to refresh, or pass --all or --expiring-within")
                 .with_hint("name them, or pass --all (every context kubefetch wrote) or --expiring-within DURATION (e.g. 7d)"))
         }
         ([], true, _) => Selection::All,
@@ -275,7 +271,7 @@ fn refresh(args: &RefreshArgs, env: &Env) -> Result<RefreshInvocation, UsageErro
 
 fn remove(args: &RemoveArgs, env: &Env) -> Result<RemoveInvocation, UsageError> {
     if args.contexts.is_empty() && args.provider.is_none() && !args.expired {
-        return Err(UsageError::new("remove needs contexts to remove").with_hint(
+        return Err(UsageError::new("name the contexts to remove, or pass --provider or --expired").with_hint(
             "name them, or pass --provider P and/or --expired to remove every matching context kubefetch wrote",
         ));
     }

@@ -1,7 +1,6 @@
 //! `kubefetch list`: the contexts of the set with where they came from and
 //! when their credentials expire, as a table or JSON on stdout.
 
-
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 
@@ -54,7 +53,10 @@ pub fn run(invocation: ListInvocation, env: Env, ui: Ui) -> i32 {
         .collect();
     let text = match invocation.output {
         Output::Text => table(&rows, set.several_files(), now),
-        Output::Json => format!("{}\n", Value::Array(rows.iter().map(|r| object(r, now)).collect())),
+        Output::Json => format!(
+            "{}\n",
+            Value::Array(rows.iter().map(|r| object(r, now)).collect())
+        ),
     };
     print_stdout(&text);
     0
@@ -92,18 +94,23 @@ fn listed(set: &KubeconfigSet, entry: &Entry<'_>, current: Option<&str>, ui: Ui)
             row.private = Some(p.private);
             row.exec = Some(p.exec);
             row.fetched_at = Some(p.fetched_at);
-            row.expires_at = p.expires_at;
         }
         Some(Err(e)) => ui.warn(&e.to_string()),
         None => {}
     }
-    if row.expires_at.is_none() {
-        row.expires_at = certificate_expiry(set, entry);
-    }
+    row.expires_at = expiry(set, entry);
     row
 }
 
-/// The notAfter of the client certificate of the context's user, if it has one.
+/// When a context's credential expires: as recorded, else the notAfter of
+/// its user's client certificate.
+pub fn expiry(set: &KubeconfigSet, entry: &Entry<'_>) -> Option<DateTime<Utc>> {
+    match &entry.provenance {
+        Some(Ok(p)) if p.expires_at.is_some() => p.expires_at,
+        _ => certificate_expiry(set, entry),
+    }
+}
+
 fn certificate_expiry(set: &KubeconfigSet, entry: &Entry<'_>) -> Option<DateTime<Utc>> {
     let user = set.user(entry.context.context.user.as_deref()?)?;
     certificate::not_after(user.user.client_certificate_data.as_deref()?).ok()
@@ -133,7 +140,8 @@ const HEADER: [&str; 8] = [
 /// prints tables; FILE only when the set holds several files.
 fn table(rows: &[Listed], with_file: bool, now: DateTime<Utc>) -> String {
     let columns = if with_file { 8 } else { 7 };
-    let mut cells: Vec<Vec<String>> = vec![HEADER[..columns].iter().map(|h| h.to_string()).collect()];
+    let mut cells: Vec<Vec<String>> =
+        vec![HEADER[..columns].iter().map(|h| h.to_string()).collect()];
     for row in rows {
         let mut line = vec![
             if row.current { "*" } else { "" }.to_string(),
@@ -142,7 +150,8 @@ fn table(rows: &[Listed], with_file: bool, now: DateTime<Utc>) -> String {
             row.cluster_id.clone().unwrap_or_default(),
             row.region.clone().unwrap_or_default(),
             access(row).to_string(),
-            row.expires_at.map_or("-".to_string(), |at| expires(at, now)),
+            row.expires_at
+                .map_or("-".to_string(), |at| expires(at, now)),
         ];
         if with_file {
             line.push(row.kubeconfig.clone());
@@ -150,7 +159,13 @@ fn table(rows: &[Listed], with_file: bool, now: DateTime<Utc>) -> String {
         cells.push(line);
     }
     let widths: Vec<usize> = (0..columns)
-        .map(|c| cells.iter().map(|line| line[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            cells
+                .iter()
+                .map(|line| line[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for line in &cells {
@@ -200,7 +215,6 @@ fn span(delta: TimeDelta) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,16 +259,27 @@ mod tests {
     #[test]
     fn the_table_aligns_columns_and_adds_file_only_for_several_files() {
         let now = at("2026-11-27T07:00:00Z");
-        let rows = [row("tke-cls-a", Some("tke"), true), row("mine", None, false)];
+        let rows = [
+            row("tke-cls-a", Some("tke"), true),
+            row("mine", None, false),
+        ];
         assert_eq!(
             table(&rows, false, now),
             "CURRENT   NAME        PROVIDER   CLUSTER   REGION         ACCESS   EXPIRES\n\
              *         tke-cls-a   tke        cls-a     ap-guangzhou   public   2026-11-27 10:00 (in 3h)\n\
-             \x20         mine                                                    -\n"
+             \x20         mine                                                     -\n"
         );
         let with_file = table(&rows, true, now);
-        assert!(with_file.lines().next().unwrap().ends_with("EXPIRES                    FILE"));
-        assert!(with_file.lines().nth(1).unwrap().ends_with("(in 3h)   /k/config"));
+        assert!(with_file
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("EXPIRES                    FILE"));
+        assert!(with_file
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with("(in 3h)   /k/config"));
     }
 
     #[test]
@@ -264,7 +289,16 @@ mod tests {
         assert_eq!(ours["expired"], false);
         assert_eq!(ours["expiresAt"], "2026-11-27T10:00:00Z");
         let foreign = object(&row("mine", None, false), now);
-        for key in ["provider", "clusterId", "region", "private", "exec", "fetchedAt", "expiresAt", "expired"] {
+        for key in [
+            "provider",
+            "clusterId",
+            "region",
+            "private",
+            "exec",
+            "fetchedAt",
+            "expiresAt",
+            "expired",
+        ] {
             assert_eq!(foreign[key], Value::Null, "{key}");
         }
         assert_eq!(foreign["current"], false);

@@ -3,11 +3,19 @@
 //! `provider`.
 
 mod fetch;
+mod list;
+mod refresh;
+mod remove;
 mod ucs_agent;
 
+use std::path::Path;
+
 use crate::env::Env;
+use crate::error::{ErrorKind, Failure};
+use crate::kubeconfig::set::{paths, KubeconfigSet};
 use crate::report;
-use crate::settings::{resolve, Invocation};
+use crate::settings::{resolve, Invocation, Verbosity};
+use crate::ui::Ui;
 
 /// Resolves the command line and runs it; the exit code of the contract.
 pub async fn run(command: crate::cli::Command, env: Env) -> i32 {
@@ -26,5 +34,15 @@ async fn dispatch(invocation: Invocation, env: Env) -> i32 {
     match invocation {
         Invocation::Fetch(fetch) => fetch::run(fetch, env).await,
         Invocation::UcsAgent(agent) => ucs_agent::run(agent, env).await,
+        Invocation::List(list) => list::run(list, env, Ui::new(Verbosity::Normal)),
+        Invocation::Refresh(refresh) => refresh::run(refresh, env).await,
+        Invocation::Remove(remove) => remove::run(remove, env),
     }
+}
+
+/// The kubeconfig files `list`, `refresh` and `remove` work on, read.
+fn load_set(explicit: Option<&Path>, env: &Env) -> Result<KubeconfigSet, Failure> {
+    let paths =
+        paths(explicit, env).map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
+    KubeconfigSet::load(&paths).map_err(Failure::store)
 }

@@ -79,18 +79,16 @@ impl Provenance {
 
     /// The provenance of a context: `None` for a context kubefetch did not write.
     pub fn of(context: &NamedContext) -> Option<Result<Provenance, ProvenanceError>> {
-        let value = extension(context)?;
-        Some(
-            Provenance::deserialize(value).map_err(|e| ProvenanceError {
-                context: context.name.clone(),
-                reason: e.to_string(),
-            }),
-        )
+        let value = owned_by_kubefetch(context)?;
+        Some(Provenance::deserialize(value).map_err(|e| ProvenanceError {
+            context: context.name.clone(),
+            reason: e.to_string(),
+        }))
     }
 }
 
 /// The raw provenance extension of a context kubefetch wrote, if it has one.
-pub fn extension(ctx: &NamedContext) -> Option<&Value> {
+pub fn owned_by_kubefetch(ctx: &NamedContext) -> Option<&Value> {
     ctx.context
         .extensions
         .as_ref()?
@@ -133,9 +131,7 @@ mod optional_timestamp {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         timestamp::deserialize(d).map(Some)
     }
 }

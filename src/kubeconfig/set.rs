@@ -69,9 +69,12 @@ impl KubeconfigSet {
 
     /// The current context: the first file's that sets one, as kubectl reads it.
     pub fn current_context(&self) -> Option<&str> {
-        self.files
-            .iter()
-            .find_map(|f| f.config.current_context.as_deref().filter(|c| !c.is_empty()))
+        self.files.iter().find_map(|f| {
+            f.config
+                .current_context
+                .as_deref()
+                .filter(|c| !c.is_empty())
+        })
     }
 
     /// Every context, first of each name, in file order.

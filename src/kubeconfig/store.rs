@@ -108,7 +108,7 @@ pub fn read(path: &Path) -> Result<Option<Kubeconfig>, StoreError> {
     if mode.is_none() {
         return Ok(None);
     }
-    Kubeconfig::parse(&text)
+    Kubeconfig::parse_bytes(&text)
         .map(Some)
         .map_err(|source| StoreError::Invalid {
             path: path.to_path_buf(),
