@@ -14,9 +14,10 @@ use crate::error::{ErrorKind, Failure};
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
+use crate::kubeconfig::provenance::format_timestamp;
 use crate::kubeconfig::store::{update, StoreOptions};
 use crate::provider::Provider;
-use crate::report::{self, print_stdout, rfc3339, Row, Success};
+use crate::report::{self, print_stdout, Row, Success};
 use crate::settings::{FetchInvocation, Target};
 use crate::ui::Ui;
 
@@ -206,6 +207,6 @@ pub fn summary_fields(fetched: &Fetched, target: String) -> Vec<(&'static str, V
         ("context", fetched.name.clone().into()),
         ("kubeconfig", target.into()),
         ("server", fetched.server.clone().into()),
-        ("expiresAt", fetched.expires_at.map(rfc3339).into()),
+        ("expiresAt", fetched.expires_at.map(format_timestamp).into()),
     ]
 }

@@ -46,3 +46,34 @@ fn load_set(explicit: Option<&Path>, env: &Env) -> Result<KubeconfigSet, Failure
         paths(explicit, env).map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
     KubeconfigSet::load(&paths).map_err(Failure::store)
 }
+
+/// A named context in no file of the set (exit 4).
+fn unknown_context(command: &str, name: &str, set: &KubeconfigSet, hint: &str) -> Failure {
+    let files: Vec<String> = set
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    let place = if files.is_empty() {
+        "any kubeconfig (none exists)".to_string()
+    } else {
+        files.join(", ")
+    };
+    Failure::new(
+        ErrorKind::NotFound,
+        format!("{command}: no context named {name} in {place}"),
+    )
+    .with_hint(Some(hint.to_string()))
+}
+
+/// A named context kubefetch did not write (exit 6).
+fn foreign_context(command: &str, name: &str, file: &Path, hint: &str) -> Failure {
+    Failure::new(
+        ErrorKind::Kubeconfig,
+        format!(
+            "{command}: context {name} in {} was not written by kubefetch",
+            file.display()
+        ),
+    )
+    .with_hint(Some(hint.to_string()))
+}

@@ -21,7 +21,7 @@ use crate::settings::{RefreshInvocation, Selection};
 use crate::ui::Ui;
 
 use super::fetch::{expiry_note, fetch_all, summary_fields, Job};
-use super::{list, load_set};
+use super::{foreign_context, list, load_set, unknown_context};
 
 const COMMAND: &str = "refresh";
 
@@ -88,10 +88,18 @@ fn select(
             let mut failures = Vec::new();
             for name in names {
                 match entries.iter().find(|e| &e.context.name == name) {
-                    None => failures.push(unknown_context(name, set)),
-                    Some(entry) if entry.provenance.is_none() => {
-                        failures.push(foreign_context(name, entry))
-                    }
+                    None => failures.push(unknown_context(
+                        COMMAND,
+                        name,
+                        set,
+                        "`kubefetch list` shows the contexts kubefetch wrote",
+                    )),
+                    Some(entry) if entry.provenance.is_none() => failures.push(foreign_context(
+                        COMMAND,
+                        name,
+                        &entry.file.path,
+                        "only contexts with a kubefetch extension can be refreshed; fetch the cluster with its fetch command",
+                    )),
                     Some(entry) => chosen.push(entry),
                 }
             }
@@ -137,41 +145,6 @@ fn select(
         }
     }
     Ok((targets, unreadable))
-}
-
-fn unknown_context(name: &str, set: &KubeconfigSet) -> Failure {
-    let files: Vec<String> = set
-        .files
-        .iter()
-        .map(|f| f.path.display().to_string())
-        .collect();
-    Failure::new(
-        ErrorKind::NotFound,
-        format!(
-            "{COMMAND}: no context named {name} in {}",
-            if files.is_empty() {
-                "any kubeconfig (none exists)".to_string()
-            } else {
-                files.join(", ")
-            }
-        ),
-    )
-    .with_hint(Some(
-        "`kubefetch list` shows the contexts kubefetch wrote".into(),
-    ))
-}
-
-fn foreign_context(name: &str, entry: &Entry<'_>) -> Failure {
-    Failure::new(
-        ErrorKind::Kubeconfig,
-        format!(
-            "{COMMAND}: context {name} in {} was not written by kubefetch",
-            entry.file.path.display()
-        ),
-    )
-    .with_hint(Some(
-        "only contexts with a kubefetch extension can be refreshed; fetch the cluster with its fetch command".into(),
-    ))
 }
 
 /// Fetches every target (providers shared by targets with the same options)

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::env::Env;
-use crate::error::{ErrorKind, Failure};
+use crate::error::Failure;
 use crate::kubeconfig::model::Kubeconfig;
 use crate::kubeconfig::provenance::Provenance;
 use crate::kubeconfig::set::{Entry, KubeconfigSet};
@@ -16,7 +16,7 @@ use crate::report::print_stdout;
 use crate::settings::RemoveInvocation;
 use crate::ui::Ui;
 
-use super::{list, load_set};
+use super::{foreign_context, list, load_set, unknown_context};
 
 const COMMAND: &str = "remove";
 
@@ -159,31 +159,22 @@ fn select(
                 .filter(|(_, e)| &e.context.name == name)
                 .collect();
             if found.is_empty() {
-                failures.push(
-                    Failure::new(
-                        ErrorKind::NotFound,
-                        format!("{COMMAND}: no context named {name} in {}", shown_files(set)),
-                    )
-                    .with_hint(Some(
-                        "`kubefetch list --all` shows every context; nothing was removed".into(),
-                    )),
-                );
+                failures.push(unknown_context(
+                    COMMAND,
+                    name,
+                    set,
+                    "`kubefetch list --all` shows every context; nothing was removed",
+                ));
             }
             for occurrence in found {
                 let (_, entry) = occurrence;
                 if entry.provenance.is_none() && !invocation.force {
-                    failures.push(
-                        Failure::new(
-                            ErrorKind::Kubeconfig,
-                            format!(
-                                "{COMMAND}: context {name} in {} was not written by kubefetch",
-                                entry.file.path.display()
-                            ),
-                        )
-                        .with_hint(Some(
-                            "pass --force to remove it anyway; nothing was removed".into(),
-                        )),
-                    );
+                    failures.push(foreign_context(
+                        COMMAND,
+                        name,
+                        &entry.file.path,
+                        "pass --force to remove it anyway; nothing was removed",
+                    ));
                 }
                 chosen.push(occurrence);
             }
@@ -203,18 +194,6 @@ fn select(
             provenance: entry.provenance.clone().and_then(Result::ok),
         })
         .collect())
-}
-
-fn shown_files(set: &KubeconfigSet) -> String {
-    if set.files.is_empty() {
-        return "any kubeconfig (none exists)".to_string();
-    }
-    let files: Vec<String> = set
-        .files
-        .iter()
-        .map(|f| f.path.display().to_string())
-        .collect();
-    files.join(", ")
 }
 
 /// Per file of the set: what it loses. A cluster or user goes, from the
