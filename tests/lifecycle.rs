@@ -27,6 +27,8 @@ impl TwoFiles {
         let s = Sandbox::new();
         let dir = s.home.path().join("kube");
         std::fs::create_dir(&dir).unwrap();
+        // New contexts go to the first file that exists, as kubectl writes them.
+        std::fs::write(dir.join("first"), "").unwrap();
         TwoFiles {
             first: dir.join("first"),
             second: dir.join("second"),
