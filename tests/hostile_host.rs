@@ -286,3 +286,58 @@ fn sigterm_or_sigint_while_the_lock_is_held_removes_the_lock_and_temp_file() {
         assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
     }
 }
+
+// -------------------------------------------------------------------- names
+
+#[test]
+fn a_context_name_is_not_silently_repointed_to_another_cluster() {
+    let s = Sandbox::new();
+    let config = s.default_kubeconfig();
+    let fetch = |args: &[&str]| s.run(args);
+    assert_code(
+        &fetch(&[
+            "tke",
+            "cls-a",
+            "--region",
+            TENCENT_REGION,
+            "--context",
+            "prod",
+        ]),
+        0,
+    );
+    let before = std::fs::read(&config).unwrap();
+    let out = fetch(&["ack", ACK_CLUSTER, "--context", "prod"]);
+    assert_code(&out, 6);
+    let err = stderr(&out);
+    assert!(
+        err.contains("tke cluster cls-a in ap-guangzhou")
+            && err.contains(&format!("ack cluster {ACK_CLUSTER}"))
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&config).unwrap(), before);
+
+    assert_code(&fetch(&["tke", "cls-a", "--region", TENCENT_REGION]), 0);
+    let out = fetch(&[
+        "tke",
+        "cls-b",
+        "--region",
+        TENCENT_REGION,
+        "--context",
+        "tke-cls-a",
+    ]);
+    assert_code(&out, 6);
+    assert!(
+        stderr(&out).contains("tke cluster cls-b"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Asked for explicitly, it is done.
+    let out = fetch(&["ack", ACK_CLUSTER, "--context", "prod", "--force"]);
+    assert_code(&out, 0);
+    let written = yaml(&config);
+    let provenance = &context(&written, "prod")["context"]["extensions"][0]["extension"];
+    assert_eq!(provenance["provider"], "ack");
+    assert_eq!(provenance["clusterId"], ACK_CLUSTER);
+}
