@@ -38,6 +38,7 @@ fn fetched() -> &'static Fetched {
                 private: false,
                 fetched_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
                 expires_at: None,
+                ..Provenance::default()
             },
         };
         normalize(&raw, input).expect("the fixed answer normalizes")
