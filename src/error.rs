@@ -117,18 +117,7 @@ impl Failure {
 
     /// A kubeconfig that could not be read, merged or written.
     pub fn store(e: StoreError) -> Self {
-        let hint = match &e {
-            StoreError::Lock { .. } => {
-                "another kubectl or kubefetch is writing this file; retry, or remove the .lock file if none is running"
-            }
-            StoreError::Merge { .. } => {
-                "pass --context NAME to choose another name, or --force to replace the existing entries"
-            }
-            StoreError::Invalid { .. } => {
-                "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
-            }
-            _ => "check the file's permissions and the free disk space",
-        };
+        let hint = e.hint();
         let mut failure =
             Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(Some(hint.to_string()));
         failure.causes = sources(&e);

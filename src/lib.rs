@@ -8,6 +8,7 @@ pub mod env;
 pub mod error;
 pub mod fsx;
 pub mod http;
+pub mod interrupt;
 pub mod kubeconfig;
 pub mod provider;
 pub mod report;

@@ -34,6 +34,17 @@ pub fn env_in(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
 
 /// A fetched TKE entry named `name` whose cluster talks to `server`.
 pub fn fetched(name: &str, server: &str) -> Fetched {
+    fetched_of("tke", name, None, name, server)
+}
+
+/// A fetched entry `name` of this provider's cluster in this region.
+pub fn fetched_of(
+    provider: &str,
+    cluster_id: &str,
+    region: Option<&str>,
+    name: &str,
+    server: &str,
+) -> Fetched {
     let raw = Kubeconfig::parse(&format!(
         "clusters: [{{name: kubernetes, cluster: {{server: '{server}'}}}}]\n\
          users: [{{name: u, user: {{token: new-token}}}}]\n\
@@ -48,9 +59,9 @@ pub fn fetched(name: &str, server: &str) -> Fetched {
             name: name.into(),
             allow_insecure: false,
             provenance: Provenance {
-                provider: "tke".into(),
-                cluster_id: name.into(),
-                region: None,
+                provider: provider.into(),
+                cluster_id: cluster_id.into(),
+                region: region.map(str::to_string),
                 private: false,
                 fetched_at: fetched_at.with_timezone(&Utc),
                 expires_at: None,

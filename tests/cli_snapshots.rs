@@ -59,6 +59,21 @@ fn assert_no_secrets(text: &str) {
 
 const WRONG_KEY: &str = "not-the-right-key-0000000000000";
 
+/// Every committed snapshot, whichever test wrote it, is free of secrets.
+#[test]
+fn no_snapshot_holds_a_secret() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut read = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "snap") {
+            assert_no_secrets(&std::fs::read_to_string(&path).unwrap());
+            read += 1;
+        }
+    }
+    assert!(read >= 10, "only {read} snapshots found");
+}
+
 macro_rules! assert_cli_snapshot {
     ($name:expr, $text:expr) => {
         insta::with_settings!({
@@ -109,86 +124,79 @@ fn help_as_the_kubectl_plugin() {
     assert_cli_snapshot!("help_kubectl_fetch", transcript(&out, None));
 }
 
+/// One run of `kubefetch ARGS` in a fresh sandbox that `prepare` adjusts
+/// (environment, files), expected to exit with `expected`.
+fn sandboxed(
+    args: &[&str],
+    expected: i32,
+    prepare: impl FnOnce(&Sandbox, &mut assert_cmd::Command),
+) -> String {
+    let s = Sandbox::new();
+    let mut cmd = s.kubefetch();
+    prepare(&s, &mut cmd);
+    let out = cmd.args(args).output().unwrap();
+    assert_code(&out, expected);
+    transcript(&out, Some(&s))
+}
+
+const FETCH: [&str; 4] = ["tke", CLUSTER, "--region", REGION];
+
 #[test]
 fn no_credentials() {
-    let s = Sandbox::new();
-    let out = s
-        .kubefetch()
-        .env_remove("TENCENTCLOUD_SECRET_ID")
-        .env_remove("TENCENTCLOUD_SECRET_KEY")
-        .args(["tke", CLUSTER, "--region", REGION])
-        .output()
-        .unwrap();
-    assert_code(&out, 3);
-    assert_cli_snapshot!("error_no_credentials", transcript(&out, Some(&s)));
+    let text = sandboxed(&FETCH, 3, |_, cmd| {
+        cmd.env_remove("TENCENTCLOUD_SECRET_ID")
+            .env_remove("TENCENTCLOUD_SECRET_KEY");
+    });
+    assert_cli_snapshot!("error_no_credentials", text);
 }
 
 #[test]
 fn wrong_key() {
-    let s = Sandbox::new();
-    let out = s
-        .kubefetch()
-        .env("TENCENTCLOUD_SECRET_KEY", WRONG_KEY)
-        .args(["tke", CLUSTER, "--region", REGION])
-        .output()
-        .unwrap();
-    assert_code(&out, 3);
-    assert_cli_snapshot!("error_wrong_key", transcript(&out, Some(&s)));
+    let text = sandboxed(&FETCH, 3, |_, cmd| {
+        cmd.env("TENCENTCLOUD_SECRET_KEY", WRONG_KEY);
+    });
+    assert_cli_snapshot!("error_wrong_key", text);
 }
 
 #[test]
 fn unknown_cluster() {
-    let s = Sandbox::new();
-    let out = s.run(&["tke", "cls-nope", "--region", REGION]);
-    assert_code(&out, 4);
-    assert_cli_snapshot!("error_unknown_cluster", transcript(&out, Some(&s)));
+    let text = sandboxed(&["tke", "cls-nope", "--region", REGION], 4, |_, _| {});
+    assert_cli_snapshot!("error_unknown_cluster", text);
 }
 
 #[test]
 fn missing_region() {
-    let s = Sandbox::new();
-    let out = s
-        .kubefetch()
-        .env_remove("TENCENTCLOUD_REGION")
-        .args(["tke", CLUSTER])
-        .output()
-        .unwrap();
-    assert_code(&out, 2);
-    assert_cli_snapshot!("error_missing_region", transcript(&out, Some(&s)));
+    let text = sandboxed(&["tke", CLUSTER], 2, |_, cmd| {
+        cmd.env_remove("TENCENTCLOUD_REGION");
+    });
+    assert_cli_snapshot!("error_missing_region", text);
 }
 
 #[test]
 fn invalid_kubeconfig() {
-    let s = Sandbox::new();
-    s.write_home_file(
-        ".kube/config",
-        "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: [not, a, mapping]\n",
-    );
-    let out = s.run(&["tke", CLUSTER, "--region", REGION]);
-    assert_code(&out, 6);
-    assert_cli_snapshot!("error_invalid_kubeconfig", transcript(&out, Some(&s)));
+    let text = sandboxed(&FETCH, 6, |s, _| {
+        s.write_home_file(
+            ".kube/config",
+            "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: [not, a, mapping]\n",
+        );
+    });
+    assert_cli_snapshot!("error_invalid_kubeconfig", text);
 }
 
 #[test]
 fn lock_timeout() {
-    let s = Sandbox::new();
-    s.write_home_file(".kube/config.lock", "");
-    let out = s
-        .kubefetch()
-        .env("KUBEFETCH_LOCK_TIMEOUT", "0.2")
-        .args(["tke", CLUSTER, "--region", REGION])
-        .output()
-        .unwrap();
-    assert_code(&out, 6);
-    assert_cli_snapshot!("error_lock_timeout", transcript(&out, Some(&s)));
+    let text = sandboxed(&FETCH, 6, |s, cmd| {
+        s.write_home_file(".kube/config.lock", "");
+        cmd.env("KUBEFETCH_LOCK_TIMEOUT", "0.2");
+    });
+    assert_cli_snapshot!("error_lock_timeout", text);
 }
 
 #[test]
 fn json_summary_of_a_success_and_a_failure() {
-    let s = Sandbox::new();
-    let out = s.run(&[
+    let args = [
         "tke", CLUSTER, "cls-nope", "--region", REGION, "--output", "json",
-    ]);
-    assert_code(&out, 4);
-    assert_cli_snapshot!("fetch_json_summary", transcript(&out, Some(&s)));
+    ];
+    let text = sandboxed(&args, 4, |_, _| {});
+    assert_cli_snapshot!("fetch_json_summary", text);
 }

@@ -90,15 +90,6 @@ fn kubeconfig_in(sandbox: &Sandbox) -> PathBuf {
     dir.join("config")
 }
 
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-}
-
 /// The contexts of a file that must parse, with their clusters and users.
 fn written_contexts(path: &Path) -> BTreeSet<String> {
     let config = yaml(path);

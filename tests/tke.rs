@@ -388,26 +388,56 @@ fn an_invalid_existing_kubeconfig_is_left_byte_identical() {
     );
 }
 
+/// A pid that is certainly not running: a child that has been reaped.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+/// The lock line a kubefetch process `pid` of this host, boot and PID
+/// namespace writes.
+fn lock_line_of(pid: u32) -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap().trim().to_string();
+    let pid_namespace = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    format!(
+        "kubefetch pid={pid} host={} boot={} pidns={}\n",
+        read("/proc/sys/kernel/hostname"),
+        read("/proc/sys/kernel/random/boot_id"),
+        pid_namespace.display()
+    )
+}
+
 #[test]
 fn a_held_lock_times_out_and_a_dead_ones_is_recovered() {
     let s = Sandbox::new();
     let path = s.default_kubeconfig();
     let lock = s.write_home_file(".kube/config.lock", "");
-    let out = s
-        .kubefetch()
-        .env("KUBEFETCH_LOCK_TIMEOUT", "0.3")
-        .args(["tke", CLUSTER, "--region", REGION])
-        .output()
-        .unwrap();
+    let waiting_briefly = || {
+        s.kubefetch()
+            .env("KUBEFETCH_LOCK_TIMEOUT", "0.3")
+            .args(["tke", CLUSTER, "--region", REGION])
+            .output()
+            .unwrap()
+    };
+    let out = waiting_briefly();
     assert_code(&out, 6);
     assert!(stderr(&out).contains("config.lock"), "{}", stderr(&out));
     assert!(!path.exists());
 
-    // A lock left by a kubefetch process that no longer exists is taken over.
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let dead = child.id();
-    child.wait().unwrap();
+    // A lock whose pid alone is known proves nothing (another PID
+    // namespace may have that pid): it is waited for, never taken.
+    let dead = dead_pid();
     std::fs::write(&lock, format!("kubefetch pid={dead}\n")).unwrap();
+    let out = waiting_briefly();
+    assert_code(&out, 6);
+    assert!(stderr(&out).contains("cannot tell"), "{}", stderr(&out));
+
+    // A lock left by a kubefetch process of this host and PID namespace
+    // that no longer exists is taken over.
+    let dead = dead_pid();
+    std::fs::write(&lock, lock_line_of(dead)).unwrap();
     let out = s.run(&["tke", CLUSTER, "--region", REGION]);
     assert_code(&out, 0);
     assert!(stderr(&out).contains("stale"), "{}", stderr(&out));
@@ -500,7 +530,12 @@ fn kubeconfig_env_list_targets_the_file_holding_the_context() {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    assert_eq!(names(&yaml(&first), "contexts"), ["tke-cls-b"]);
+    // A new context goes where kubectl would put it: the first file that exists.
+    assert!(!first.exists());
+    assert_eq!(
+        names(&yaml(&second), "contexts"),
+        ["tke-cls-a", "tke-cls-b"]
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::error::{ErrorKind, Failure};
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
-use crate::kubeconfig::store::{update, StoreOptions};
+use crate::kubeconfig::store::{check_target as check_target_file, update, StoreOptions};
 use crate::provider::Provider;
 use crate::report::{self, print_stdout, rfc3339, Row, Success};
 use crate::settings::{FetchInvocation, Target};
@@ -48,7 +48,7 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             )
         }
     };
-    let jobs = invocation
+    let jobs: Vec<Job> = invocation
         .cluster_ids
         .iter()
         .map(|id| Job {
@@ -56,6 +56,14 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             name: invocation.entry_name(id),
         })
         .collect();
+    if let Err(failure) = check_target(&invocation, &jobs, &env) {
+        return report::fail_all(
+            command,
+            &invocation.cluster_ids,
+            invocation.output,
+            &failure,
+        );
+    }
     let outcomes = fetch_all(&provider, jobs, env.now(), ui).await;
     let written = write(&outcomes, &invocation, &env, ui);
     let rows: Vec<Row> = outcomes
@@ -124,6 +132,18 @@ fn write(outcomes: &[Outcome], invocation: &FetchInvocation, env: &Env, ui: Ui) 
             write_file(explicit.as_deref(), &fetched, invocation, env, ui).map(Some)
         }
     }
+}
+
+/// A target file that cannot be written is refused before any request:
+/// a fetched credential must not be spent on it.
+fn check_target(invocation: &FetchInvocation, jobs: &[Job], env: &Env) -> Result<(), Failure> {
+    let Target::File(explicit) = &invocation.target else {
+        return Ok(());
+    };
+    let names: Vec<String> = jobs.iter().map(|job| job.name.clone()).collect();
+    let path = locate(explicit.as_deref(), env, &names)
+        .map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
+    check_target_file(&path).map_err(Failure::store)
 }
 
 fn write_file(

@@ -21,7 +21,7 @@ pub async fn run(invocation: UcsAgentInvocation, env: Env) -> i32 {
     let ids = [settings.cluster_id.clone()];
     let destination = match Destination::prepare(&settings.out, settings.force) {
         Ok(destination) => destination,
-        Err(e) => return report::fail_all(COMMAND, &ids, output, &Failure::usage(COMMAND, e)),
+        Err(failure) => return report::fail_all(COMMAND, &ids, output, &failure),
     };
     let agent = match Agent::new(&settings, Arc::new(env), ui) {
         Ok(agent) => agent,

@@ -6,10 +6,12 @@ pub mod lock;
 
 use std::fs::{File, Permissions};
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
+
+use crate::interrupt::{self, RemoveOnSignal};
 
 /// Every temporary file kubefetch writes ends so.
 pub const TEMP_SUFFIX: &str = ".tmp";
@@ -42,10 +44,13 @@ impl CommitError {
 }
 
 /// A temporary file in the target's directory. Until committed, it
-/// deletes itself on drop, so no error path leaves it behind.
+/// deletes itself on drop, so no error path leaves it behind; SIGINT,
+/// SIGTERM and SIGHUP remove it too.
 #[derive(Debug)]
 pub struct AtomicFile {
     target: PathBuf,
+    // Declared before `temp`: unregistered before the file is deleted.
+    _on_signal: RemoveOnSignal,
     temp: NamedTempFile,
 }
 
@@ -53,14 +58,28 @@ impl AtomicFile {
     /// Creates `<dir>/<prefix>XXXXXX.tmp` beside `target`, before anything is
     /// known to write: a directory that cannot take it fails now.
     pub fn beside(target: &Path, prefix: &str) -> io::Result<Self> {
-        let temp = tempfile::Builder::new()
-            .prefix(prefix)
-            .suffix(TEMP_SUFFIX)
-            .tempfile_in(parent_dir(target))?;
-        Ok(AtomicFile {
-            target: target.to_path_buf(),
-            temp,
+        interrupt::hold_signals(|| {
+            let temp = tempfile::Builder::new()
+                .prefix(prefix)
+                .suffix(TEMP_SUFFIX)
+                .tempfile_in(parent_dir(target))?;
+            Ok(AtomicFile {
+                target: target.to_path_buf(),
+                _on_signal: interrupt::remove_on_signal(temp.path()),
+                temp,
+            })
         })
+    }
+
+    /// Gives the file this owner and group, when it does not have them
+    /// already (root replacing another user's file).
+    pub fn keep_owner(&self, uid: u32, gid: u32) -> io::Result<()> {
+        let file = self.temp.as_file();
+        let meta = file.metadata()?;
+        if (meta.uid(), meta.gid()) == (uid, gid) {
+            return Ok(());
+        }
+        std::os::unix::fs::fchown(file, Some(uid), Some(gid))
     }
 
     /// Sets `mode`, writes and fsyncs `bytes`, renames onto the target and
@@ -73,6 +92,7 @@ impl AtomicFile {
         replace: Replace,
     ) -> Result<PathBuf, CommitError> {
         let file = self.temp.as_file_mut();
+        // After any chown, which may clear set-id bits.
         file.set_permissions(Permissions::from_mode(mode))
             .map_err(CommitError::Write)?;
         file.write_all(bytes).map_err(CommitError::Write)?;
@@ -87,6 +107,49 @@ impl AtomicFile {
             .map_err(CommitError::SyncDir)?;
         Ok(self.target)
     }
+}
+
+/// Linux's own limit on symlinks followed in one lookup.
+const MAX_SYMLINKS: usize = 40;
+
+/// Follows a chain of symlinks to the final path, which need not exist yet
+/// (a link to a file that kubefetch is about to create): writing there
+/// keeps the links, and a dangling one gets its file.
+pub fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = parent_dir(&current).join(link);
+            }
+            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// What a file that is not a regular file is ("a named pipe"), for an
+/// error; `None` for a regular file. Written over, a device or a pipe
+/// swallows the data, and a rename would replace it.
+pub fn special_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let file_type = meta.file_type();
+    if file_type.is_file() {
+        return None;
+    }
+    Some(if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_fifo() {
+        "a named pipe"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    })
 }
 
 /// The directory a path is in; `.` for a bare file name.

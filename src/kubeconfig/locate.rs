@@ -16,7 +16,8 @@ pub enum LocateError {
 
 /// The target kubeconfig. In a `$KUBECONFIG` list, the file that already
 /// holds one of `names` wins (so a re-fetch replaces the entry where it
-/// is), else the first file, as kubectl writes new entries there.
+/// is), else the file kubectl writes new entries to (client-go
+/// `GetDefaultFilename`): the first that exists, else the last.
 pub fn locate(
     explicit: Option<&Path>,
     env: &Env,
@@ -27,14 +28,17 @@ pub fn locate(
     }
     if let Some(list) = env.var("KUBECONFIG") {
         let files: Vec<&str> = list.split(':').filter(|part| !part.is_empty()).collect();
-        if let [first, rest @ ..] = files.as_slice() {
+        if let [.., last] = files.as_slice() {
             // With one file there is nothing to choose: skip reading it.
-            let holder = if rest.is_empty() {
+            let holder = if files.len() == 1 {
                 None
             } else {
                 files.iter().find(|file| holds_any(Path::new(file), names))
             };
-            return Ok(PathBuf::from(holder.unwrap_or(first)));
+            let chosen = holder
+                .or_else(|| files.iter().find(|file| Path::new(file).exists()))
+                .unwrap_or(last);
+            return Ok(PathBuf::from(chosen));
         }
     }
     let home = env.home().ok_or(LocateError::NoHome)?;
@@ -104,7 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn the_file_holding_the_name_wins_else_the_first() {
+    fn the_file_holding_the_name_wins_else_the_first_existing_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
         fs::write(path("broken"), "contexts: [unclosed\n").unwrap();
@@ -130,7 +134,18 @@ mod tests {
 
         let found = locate(None, &env, &names(&["tke-b", "tke-a"])).unwrap();
         assert_eq!(found, Path::new(&path("holder")));
+        // As kubectl: the first file that exists, not the first entry.
         let fallback = locate(None, &env, &names(&["nowhere"])).unwrap();
-        assert_eq!(fallback, Path::new(&path("missing")));
+        assert_eq!(fallback, Path::new(&path("broken")));
+    }
+
+    #[test]
+    fn with_no_file_existing_the_last_entry_is_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        let list = format!("{}:{}:", path("first"), path("last"));
+        let env = env_with(Some(&list), None);
+        let found = locate(None, &env, &names(&["tke-a"])).unwrap();
+        assert_eq!(found, Path::new(&path("last")));
     }
 }

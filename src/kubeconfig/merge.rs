@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use super::model::Kubeconfig;
-use super::normalize::{owned_by_kubefetch, Fetched};
+use super::normalize::{owned_by_kubefetch, Fetched, Provenance};
 
 #[derive(Debug, Clone, Default)]
 pub struct MergeOptions {
@@ -44,6 +44,12 @@ impl fmt::Display for EntryKind {
 pub enum MergeError {
     #[error("a {what} named {name} already exists and was not written by kubefetch")]
     Foreign { name: String, what: EntryKind },
+    #[error("context {name} already points at the {existing}; replacing it with the {fetched} would silently repoint it")]
+    Repointed {
+        name: String,
+        existing: String,
+        fetched: String,
+    },
 }
 
 /// Where one fetched cluster's entries go: the index of the entry they
@@ -105,7 +111,11 @@ fn plan<'f>(
     for f in last_of_each_name(fetched) {
         let name = f.name.as_str();
         let context = contexts.get(name).copied();
-        let ours = context.is_some_and(|i| owned_by_kubefetch(&target.contexts[i]).is_some());
+        let provenance = context.and_then(|i| owned_by_kubefetch(&target.contexts[i]));
+        let ours = provenance.is_some();
+        if let (Some(existing), false) = (provenance, force) {
+            check_same_cluster(name, existing, &f.provenance)?;
+        }
         let placement = Placement {
             fetched: f,
             context,
@@ -129,6 +139,44 @@ fn plan<'f>(
         placements.push(placement);
     }
     Ok(placements)
+}
+
+/// A name kubefetch wrote for one cluster is not reused for another
+/// without `force`: commands run against it would reach the wrong cluster.
+fn check_same_cluster(
+    name: &str,
+    existing: &serde_json::Value,
+    fetched: &Provenance,
+) -> Result<(), MergeError> {
+    let field = |key: &str| existing.get(key).and_then(serde_json::Value::as_str);
+    let same = field("provider") == Some(fetched.provider.as_str())
+        && field("clusterId") == Some(fetched.cluster_id.as_str())
+        && (field("region").is_none()
+            || fetched.region.is_none()
+            || field("region") == fetched.region.as_deref());
+    if same {
+        return Ok(());
+    }
+    let describe = |provider: Option<&str>, cluster_id: Option<&str>, region: Option<&str>| {
+        let mut text = format!(
+            "{} cluster {}",
+            provider.unwrap_or("unknown provider's"),
+            cluster_id.unwrap_or("(unknown id)")
+        );
+        if let Some(region) = region {
+            text.push_str(&format!(" in {region}"));
+        }
+        text
+    };
+    Err(MergeError::Repointed {
+        name: name.to_owned(),
+        existing: describe(field("provider"), field("clusterId"), field("region")),
+        fetched: describe(
+            Some(&fetched.provider),
+            Some(&fetched.cluster_id),
+            fetched.region.as_deref(),
+        ),
+    })
 }
 
 /// Name -> position of its first entry (the one kubectl uses).
@@ -157,7 +205,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::testing::fetched;
+    use crate::testing::{fetched, fetched_of};
 
     const EXISTING: &str = r#"
 apiVersion: v1
@@ -187,7 +235,7 @@ contexts:
     namespace: team-a
     extensions:
     - name: kubefetch
-      extension: {provider: tke, clusterId: a}
+      extension: {provider: tke, clusterId: tke-a}
 - name: last
   context: {cluster: last, user: last}
 current-context: first
@@ -256,6 +304,48 @@ futureTopLevel: [1, 2]
             owned_by_kubefetch(context).unwrap()["clusterId"],
             Value::from("tke-a")
         );
+    }
+
+    #[test]
+    fn a_name_kubefetch_wrote_for_another_cluster_is_not_repointed_without_force() {
+        let region = fetched_of("tke", "tke-a", Some("ap-beijing"), "tke-a", "https://a");
+        let mut with_region = existing();
+        merge(
+            &mut with_region,
+            std::slice::from_ref(&region),
+            &no_switch(),
+        )
+        .unwrap();
+        let other_region = fetched_of("tke", "tke-a", Some("ap-shanghai"), "tke-a", "https://a");
+        let other_id = fetched_of("tke", "cls-b", None, "tke-a", "https://b");
+        let other_provider = fetched_of("ack", "tke-a", None, "tke-a", "https://c");
+        for (new, existing_text, fetched_text) in [
+            (&other_id, "tke cluster tke-a", "tke cluster cls-b"),
+            (&other_provider, "tke cluster tke-a", "ack cluster tke-a"),
+            (
+                &other_region,
+                "tke cluster tke-a in ap-beijing",
+                "tke cluster tke-a in ap-shanghai",
+            ),
+        ] {
+            let mut config = with_region.clone();
+            let err = merge(&mut config, std::slice::from_ref(new), &no_switch()).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.contains(existing_text) && message.contains(fetched_text),
+                "{message}"
+            );
+            assert_eq!(config, with_region, "a refusal changes nothing");
+            let forced = MergeOptions {
+                force: true,
+                switch_to: None,
+            };
+            let report = merge(&mut config, std::slice::from_ref(new), &forced).unwrap();
+            assert_eq!(report.replaced, ["tke-a"]);
+        }
+        // The same cluster again is a plain update.
+        let mut config = with_region.clone();
+        merge(&mut config, &[region], &no_switch()).unwrap();
     }
 
     #[test]

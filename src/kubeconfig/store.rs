@@ -4,19 +4,18 @@
 
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Read};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::merge::{MergeError, MergeReport};
 use super::model::{Kubeconfig, ModelError};
 use crate::fsx::lock::{self, LockError};
-use crate::fsx::{parent_dir, AtomicFile, CommitError, Replace, TEMP_SUFFIX};
+use crate::fsx::{self, parent_dir, AtomicFile, CommitError, Replace, TEMP_SUFFIX};
 
 const NEW_FILE_MODE: u32 = 0o600;
 const NEW_DIR_MODE: u32 = 0o700;
-/// Linux's own limit on symlinks followed in one lookup.
-const MAX_SYMLINKS: usize = 40;
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -48,8 +47,20 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    #[error("too many levels of symlinks at {path}")]
-    SymlinkLoop { path: PathBuf },
+    #[error("{path} is {kind}, not a regular file; it was left unchanged")]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("{path} is not writable by you; it was left unchanged")]
+    ReadOnly {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot keep the owner and group of {path}; it was left unchanged")]
+    KeepOwner {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot create the directory {path}")]
     CreateDir {
         path: PathBuf,
@@ -100,6 +111,77 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            StoreError::Lock {
+                source: LockError::Timeout { .. },
+                ..
+            } => "another kubectl or kubefetch is writing this file; retry, or remove the .lock file if none is running",
+            StoreError::Merge { .. } => {
+                "pass --context NAME to choose another name, or --force to replace the existing entries"
+            }
+            StoreError::Invalid { .. } => {
+                "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
+            }
+            StoreError::NotRegular { .. } => {
+                "name a regular file with --kubeconfig PATH or KUBECONFIG, or print with --kubeconfig -"
+            }
+            StoreError::ReadOnly { .. } => {
+                "make it writable (chmod u+w) if it should change, or write elsewhere with --kubeconfig PATH"
+            }
+            StoreError::KeepOwner { .. } => {
+                "run kubefetch as the file's owner, or write elsewhere with --kubeconfig PATH"
+            }
+            _ => "check the permissions of the file and its directory, and the free disk space",
+        }
+    }
+}
+
+/// Refuses, before anything is fetched or locked, a target that is not a
+/// regular file (or a symlink to one) or that the caller may not write: as
+/// kubectl, which writes the file in place, would fail on it too. A
+/// missing file passes: it will be created.
+pub fn check_target(path: &Path) -> Result<(), StoreError> {
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        // A missing file, or a path whose problem the write reports.
+        Err(_) => return Ok(()),
+    };
+    if let Some(kind) = fsx::special_kind(&meta) {
+        return Err(StoreError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    writable(path).map_err(|source| StoreError::ReadOnly {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// This process's right to write the file itself, as open(2) would judge
+/// it (root may; a 0400 file of one's own may not be).
+fn writable(path: &Path) -> io::Result<()> {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: a valid NUL-terminated path; faccessat reads nothing else.
+    let status = unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::W_OK,
+            libc::AT_EACCESS,
+        )
+    };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Applies `apply` to the kubeconfig at `path` and writes the result.
 /// The file is not touched when reading, parsing or `apply` fails.
 pub fn update(
@@ -107,7 +189,11 @@ pub fn update(
     opts: &StoreOptions,
     apply: impl FnOnce(&mut Kubeconfig) -> Result<MergeReport, MergeError>,
 ) -> Result<Written, StoreError> {
-    let target = resolve_symlinks(path)?;
+    check_target(path)?;
+    let target = fsx::resolve_symlinks(path).map_err(|source| StoreError::Symlink {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let dir = parent_dir(&target);
     DirBuilder::new()
         .recursive(true)
@@ -126,8 +212,10 @@ pub fn update(
     let mut warnings: Vec<String> = acquired.warning.into_iter().collect();
     remove_stale_temp_files(&target, dir);
 
-    let (bytes, existing_mode) = read_existing(&target)?;
-    let mode = existing_mode.unwrap_or(NEW_FILE_MODE);
+    // Checked again under the lock: the file may have changed meanwhile.
+    check_target(&target)?;
+    let (bytes, existing) = read_existing(&target)?;
+    let mode = existing.as_ref().map_or(NEW_FILE_MODE, |e| e.mode);
     if mode & 0o044 != 0 {
         warnings.push(format!(
             "{path} is readable by group or others (mode {mode:o}) and holds credentials; run: chmod 600 {path}",
@@ -142,7 +230,13 @@ pub fn update(
         path: target.clone(),
         source,
     })?;
-    replace_atomically(&target, dir, config.to_yaml().as_bytes(), mode)?;
+    replace_atomically(
+        &target,
+        dir,
+        config.to_yaml().as_bytes(),
+        mode,
+        existing.as_ref(),
+    )?;
     drop(acquired.guard);
 
     Ok(Written {
@@ -179,36 +273,15 @@ fn remove_stale_temp_files(target: &Path, dir: &Path) {
     }
 }
 
-/// Follows a chain of symlinks to the final path, which need not exist yet
-/// (a link to a file that kubefetch is about to create).
-fn resolve_symlinks(path: &Path) -> Result<PathBuf, StoreError> {
-    let mut current = path.to_path_buf();
-    for _ in 0..MAX_SYMLINKS {
-        match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let link = fs::read_link(&current).map_err(|source| StoreError::Symlink {
-                    path: current.clone(),
-                    source,
-                })?;
-                current = parent_dir(&current).join(link);
-            }
-            Ok(_) => return Ok(current),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(current),
-            Err(source) => {
-                return Err(StoreError::Symlink {
-                    path: current,
-                    source,
-                })
-            }
-        }
-    }
-    Err(StoreError::SymlinkLoop {
-        path: path.to_path_buf(),
-    })
+/// What a replaced file keeps: permission bits, owner and group.
+struct Existing {
+    mode: u32,
+    uid: u32,
+    gid: u32,
 }
 
-/// The file's bytes and permission bits; a missing file is empty and has none.
-fn read_existing(path: &Path) -> Result<(Vec<u8>, Option<u32>), StoreError> {
+/// The file's bytes and attributes; a missing file is empty and has none.
+fn read_existing(path: &Path) -> Result<(Vec<u8>, Option<Existing>), StoreError> {
     let read_error = |source| StoreError::Read {
         path: path.to_path_buf(),
         source,
@@ -218,25 +291,40 @@ fn read_existing(path: &Path) -> Result<(Vec<u8>, Option<u32>), StoreError> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
         Err(err) => return Err(read_error(err)),
     };
-    let mode = file.metadata().map_err(read_error)?.permissions().mode() & 0o7777;
+    let meta = file.metadata().map_err(read_error)?;
+    let existing = Existing {
+        mode: meta.permissions().mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+    };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(read_error)?;
-    Ok((bytes, Some(mode)))
+    Ok((bytes, Some(existing)))
 }
 
 /// Temp file in the same directory, fsync, rename over the target, fsync
-/// the directory.
+/// the directory. It gets the replaced file's owner and group (kubectl,
+/// writing in place, keeps them: `sudo -E` must not hand a user's file to
+/// root).
 fn replace_atomically(
     target: &Path,
     dir: &Path,
     content: &[u8],
     mode: u32,
+    existing: Option<&Existing>,
 ) -> Result<(), StoreError> {
     let temp_error = |source| StoreError::WriteTemp {
         dir: dir.to_path_buf(),
         source,
     };
     let file = AtomicFile::beside(target, &temp_prefix(target)).map_err(temp_error)?;
+    if let Some(existing) = existing {
+        file.keep_owner(existing.uid, existing.gid)
+            .map_err(|source| StoreError::KeepOwner {
+                path: target.to_path_buf(),
+                source,
+            })?;
+    }
     file.commit(content, mode, Replace::Always)
         .map(drop)
         .map_err(|e| match e {
@@ -255,7 +343,7 @@ fn replace_atomically(
 #[cfg(test)]
 mod tests {
     use std::fs::Permissions;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{symlink, FileTypeExt};
     use std::sync::mpsc;
     use std::thread;
 
@@ -322,9 +410,9 @@ mod tests {
             written.warnings
         );
 
-        fs::set_permissions(&path, Permissions::from_mode(0o400)).unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
         let written = update(&path, &opts(), merge_one("b")).unwrap();
-        assert_eq!(mode_of(&path), 0o400);
+        assert_eq!(mode_of(&path), 0o600);
         assert!(written.warnings.is_empty());
     }
 
@@ -411,6 +499,37 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_that_cannot_be_created_is_not_blamed_on_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        // A name the file system takes but not with ".lock" appended:
+        // creating the lock fails for a reason other than a holder, as
+        // on a full disk or in a read-only directory.
+        let long = dir.path().join("c".repeat(252));
+        fs::write(&long, "").unwrap();
+        let err = update(&long, &opts(), merge_one("a")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Lock {
+                    source: LockError::Create { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!err.hint().contains("another"), "{}", err.hint());
+        assert!(err.hint().contains("disk space"), "{}", err.hint());
+
+        let path = dir.path().join("config");
+        fs::write(lock::lock_path(&path), "").unwrap();
+        let short = StoreOptions {
+            lock_timeout: Duration::from_millis(50),
+        };
+        let err = update(&path, &short, merge_one("a")).unwrap_err();
+        assert!(err.hint().contains("another kubectl"), "{}", err.hint());
+    }
+
+    #[test]
     fn unknown_fields_survive_a_real_merge() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");
@@ -471,6 +590,55 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, StoreError::Replace { .. }), "{err:?}");
         assert_eq!(dir_entries(dir.path()), ["config"]);
+    }
+
+    #[test]
+    fn targets_that_are_not_regular_files_are_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c_fifo = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o600) }, 0);
+        let to_fifo = dir.path().join("link-to-fifo");
+        symlink(&fifo, &to_fifo).unwrap();
+        let subdir = dir.path().join("subdir");
+        fs::create_dir(&subdir).unwrap();
+        for (target, kind) in [
+            (fifo.clone(), "a named pipe"),
+            (to_fifo, "a named pipe"),
+            (subdir, "a directory"),
+        ] {
+            let err = update(&target, &opts(), merge_one("a")).unwrap_err();
+            assert!(matches!(err, StoreError::NotRegular { .. }), "{err:?}");
+            assert!(err.to_string().contains(kind), "{err}");
+        }
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(dir_entries(dir.path()), ["fifo", "link-to-fifo", "subdir"]);
+        // Devices are refused by the same check (tested on a private one
+        // end to end): never /dev/null here, which a regression would replace.
+        let err = check_target(Path::new("/dev/null")).unwrap_err();
+        assert!(err.to_string().contains("a device"), "{err}");
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_owner_and_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        fs::write(&path, "").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        let (uid, gid) = (4321, 4322);
+        if let Err(err) = std::os::unix::fs::chown(&path, Some(uid), Some(gid)) {
+            // Only root can give a file away; as anyone else the owner is
+            // always the caller, and there is nothing to keep.
+            assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
+            eprintln!("SKIPPED: not root, cannot chown to another user");
+            return;
+        }
+        update(&path, &opts(), merge_one("a")).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid));
+        assert_eq!(mode_of(&path), 0o600);
+        assert!(fs::read_to_string(&path).unwrap().contains("name: a"));
     }
 
     #[test]

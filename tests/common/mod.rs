@@ -29,7 +29,12 @@ impl Sandbox {
     /// kubefetch with only PATH, HOME, the fake cloud's endpoints and
     /// credentials, and a short lock wait.
     pub fn kubefetch(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("kubefetch").expect("kubefetch binary");
+        assert_cmd::Command::from_std(self.command())
+    }
+
+    /// The same as a plain `std::process::Command`, to spawn and signal it.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kubefetch"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
@@ -48,6 +53,16 @@ impl Sandbox {
         std::fs::write(&path, content).unwrap();
         path
     }
+}
+
+/// The sorted names in a directory.
+pub fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 pub fn code(output: &Output) -> i32 {

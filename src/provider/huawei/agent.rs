@@ -19,7 +19,7 @@ use crate::fsx::{AtomicFile, CommitError, Replace};
 use crate::http::Response;
 use crate::provider::error::{ApiError, Verdict};
 use crate::provider::SetupError;
-use crate::settings::{HttpSettings, UsageError};
+use crate::settings::HttpSettings;
 use crate::ui::Ui;
 use crate::yaml;
 
@@ -178,32 +178,65 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// Refuses an existing file without `force`, a directory, and a missing
-    /// or unwritable parent directory; nothing is sent before this passes.
-    pub fn prepare(path: &Path, force: bool) -> Result<Self, UsageError> {
+    /// Refuses what would make the write fail, since the bundle can be
+    /// downloaded only once: a target that is not a regular file (or a
+    /// symlink to one), an existing file without `force`, and a missing or
+    /// unwritable directory. Symlinks are followed, so a dangling one gets
+    /// its file. Nothing is sent before this passes.
+    pub fn prepare(path: &Path, force: bool) -> Result<Self, Failure> {
         let shown = path.display();
+        let refused = |kind, message: String, hint: &str| {
+            Failure::new(kind, format!("ucs-agent: {message}"))
+                .with_hint(Some(format!("{hint}; nothing was downloaded")))
+        };
+        // The path itself first: /dev/stdout names a pipe only through
+        // /proc's magic links, which a plain readlink does not follow.
         match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(UsageError::new(format!("--out {shown} is a directory"))
-                    .with_hint("name a file, e.g. --out proxy-agent.yaml"))
+            Ok(meta) => {
+                if let Some(kind) = crate::fsx::special_kind(&meta) {
+                    return Err(refused(
+                        ErrorKind::Kubeconfig,
+                        format!("--out {shown} is {kind}, not a regular file"),
+                        "name a file, e.g. --out proxy-agent.yaml",
+                    ));
+                }
+                if !force {
+                    return Err(refused(
+                        ErrorKind::Usage,
+                        format!("--out {shown} already exists"),
+                        "pass --force to replace it, or choose another --out",
+                    ));
+                }
             }
-            Ok(_) if !force => {
-                return Err(UsageError::new(format!("--out {shown} already exists"))
-                    .with_hint("pass --force to replace it, or choose another --out"))
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(refused(
+                    ErrorKind::Kubeconfig,
+                    format!("cannot check --out {shown}: {e}"),
+                    "choose another --out",
+                ))
             }
-            _ => {}
         }
-        if !crate::fsx::parent_dir(path).is_dir() {
-            return Err(
-                UsageError::new(format!("the directory of --out {shown} does not exist"))
-                    .with_hint("create it first; nothing was downloaded"),
-            );
+        let target = crate::fsx::resolve_symlinks(path).map_err(|e| {
+            refused(
+                ErrorKind::Kubeconfig,
+                format!("cannot follow --out {shown}: {e}"),
+                "fix the symlink or choose another --out",
+            )
+        })?;
+        if !crate::fsx::parent_dir(&target).is_dir() {
+            return Err(refused(
+                ErrorKind::Usage,
+                format!("the directory of --out {shown} does not exist"),
+                "create it first",
+            ));
         }
-        let temp = AtomicFile::beside(path, ".kubefetch-ucs-agent-").map_err(|e| {
-            UsageError::new(format!(
-                "cannot write in the directory of --out {shown}: {e}"
-            ))
-            .with_hint("choose a writable directory; nothing was downloaded")
+        let temp = AtomicFile::beside(&target, ".kubefetch-ucs-agent-").map_err(|e| {
+            refused(
+                ErrorKind::Usage,
+                format!("cannot write in the directory of --out {shown}: {e}"),
+                "choose a writable directory",
+            )
         })?;
         Ok(Destination { temp, force })
     }
@@ -357,6 +390,47 @@ mod tests {
         assert!(err.message.contains("does not exist"), "{}", err.message);
         let err = Destination::prepare(dir.path(), true).unwrap_err();
         assert!(err.message.contains("is a directory"));
+        assert_eq!(err.kind, ErrorKind::Kubeconfig);
+    }
+
+    #[test]
+    fn a_target_that_is_not_a_regular_file_is_refused_even_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c_fifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o600) }, 0);
+        let link = dir.path().join("stdout");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        for out in [&fifo, &link] {
+            let err = Destination::prepare(out, true).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Kubeconfig, "{}", err.message);
+            assert!(err.message.contains("a named pipe"), "{}", err.message);
+        }
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(crate::testing::dir_entries(dir.path()), ["fifo", "stdout"]);
+    }
+
+    #[test]
+    fn a_dangling_symlink_gets_its_file_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("bundles/agent.yaml");
+        std::fs::create_dir(dir.path().join("bundles")).unwrap();
+        let link = dir.path().join("agent.yaml");
+        std::os::unix::fs::symlink("bundles/agent.yaml", &link).unwrap();
+        let saved = Destination::prepare(&link, false)
+            .unwrap()
+            .commit(b"kind: Secret\n")
+            .unwrap();
+        assert_eq!(saved, real);
+        assert_eq!(std::fs::read(&link).unwrap(), b"kind: Secret\n");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+
+        // Into a directory that does not exist: refused before downloading.
+        let nowhere = dir.path().join("nowhere.yaml");
+        std::os::unix::fs::symlink("missing/agent.yaml", &nowhere).unwrap();
+        let err = Destination::prepare(&nowhere, false).unwrap_err();
+        assert!(err.message.contains("does not exist"), "{}", err.message);
     }
 
     #[cfg(unix)]
