@@ -96,6 +96,7 @@ fn fetched(contexts: usize) -> Fetched {
                 private: false,
                 fetched_at: at("2026-11-22T10:00:00Z"),
                 expires_at: Some(at("2046-11-22T10:00:00Z")),
+                ..Provenance::default()
             },
         },
     )

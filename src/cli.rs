@@ -84,6 +84,116 @@ pub enum Command {
     /// Alibaba Cloud ACK (DescribeClusterUserKubeconfig)
     #[command(after_help = ENV_HELP)]
     Ack(AckArgs),
+    /// List the contexts kubefetch wrote, with when their credentials expire
+    #[command(after_help = SET_HELP)]
+    List(ListArgs),
+    /// Fetch contexts again with the options recorded when they were fetched
+    #[command(after_help = ENV_HELP)]
+    Refresh(RefreshArgs),
+    /// Remove contexts, and their cluster and user entries once nothing else uses them
+    #[command(after_help = SET_HELP)]
+    Remove(RemoveArgs),
+}
+
+const SET_HELP: &str = "\
+Files: --kubeconfig PATH, else every file of KUBECONFIG (':'-separated; missing files are
+skipped), else ~/.kube/config.
+Environment:
+  KUBECONFIG                 ':'-separated kubeconfig list
+  KUBEFETCH_LOCK_TIMEOUT     seconds to wait for a kubeconfig's lock (default 10)
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 4 context not found, 6 local kubeconfig.";
+
+/// A provider, for selecting contexts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderName {
+    Tke,
+    Ack,
+    Cce,
+    Ucs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Every context, also those kubefetch did not write (expiry from the client certificate)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only the contexts of this provider
+    #[arg(long, value_enum, value_name = "PROVIDER")]
+    pub provider: Option<ProviderName>,
+
+    /// Only credentials expiring within DURATION (7d, 12h; a number is minutes), expired ones too
+    #[arg(long, value_name = "DURATION")]
+    pub expiring_within: Option<String>,
+
+    /// One kubeconfig to read instead of KUBECONFIG's files
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// text: a table on stdout; json: an array of objects on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Contexts to refresh (else --all or --expiring-within)
+    #[arg(value_name = "CONTEXT")]
+    pub contexts: Vec<String>,
+
+    /// Every context kubefetch wrote
+    #[arg(long, conflicts_with_all = ["expiring_within", "contexts"])]
+    pub all: bool,
+
+    /// The contexts whose credentials expire within DURATION (7d, 12h; a number is minutes)
+    #[arg(long, value_name = "DURATION", conflicts_with = "contexts")]
+    pub expiring_within: Option<String>,
+
+    /// Only the contexts of this provider (with --all or --expiring-within)
+    #[arg(long, value_enum, value_name = "PROVIDER", conflicts_with = "contexts")]
+    pub provider: Option<ProviderName>,
+
+    /// Print the contexts that would be refreshed on stdout; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// One kubeconfig instead of KUBECONFIG's files
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub call: CallArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Contexts to remove (else --provider and/or --expired)
+    #[arg(value_name = "CONTEXT")]
+    pub contexts: Vec<String>,
+
+    /// Every context kubefetch wrote for this provider
+    #[arg(long, value_enum, value_name = "PROVIDER", conflicts_with = "contexts")]
+    pub provider: Option<ProviderName>,
+
+    /// Every context kubefetch wrote whose credential has expired
+    #[arg(long, conflicts_with = "contexts")]
+    pub expired: bool,
+
+    /// Also remove named contexts that kubefetch did not write
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print what would be removed on stdout; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// One kubeconfig instead of KUBECONFIG's files
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
 }
 
 #[derive(Debug, Args)]
@@ -209,13 +319,20 @@ pub enum OutputFormat {
     Json,
 }
 
-/// How requests are made and reported; every command that calls an API takes these.
+/// Where requests go, how they are made and reported; every fetch command takes these.
 #[derive(Debug, Args)]
 pub struct RequestArgs {
     /// API base URL override (https://, or http:// to a loopback host)
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
+    #[command(flatten)]
+    pub call: CallArgs,
+}
+
+/// How requests are made and reported.
+#[derive(Debug, Args)]
+pub struct CallArgs {
     /// text: human lines on stderr; json: a summary array on stdout
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output: OutputFormat,
@@ -228,6 +345,12 @@ pub struct RequestArgs {
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
 
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerbosityArgs {
     /// Quieter: only errors on stderr
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,

@@ -2,7 +2,6 @@
 //! human line (stderr) or an object of the JSON summary (stdout), and the
 //! exit code of the first failure (DESIGN.md sections 2 and 4).
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::Failure;
@@ -108,11 +107,6 @@ fn summary_object(row: &Row) -> Value {
         }
     }
     Value::Object(object)
-}
-
-/// Timestamps as the contract writes them: `2046-11-22T10:00:00Z`.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// stdout is data: one write, and a closed pipe is not a panic.

@@ -6,9 +6,13 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use reqwest::Url;
 
-use crate::cli::{Command, FetchArgs, OutputFormat, RequestArgs, UcsAgentArgs};
+use crate::cli::{
+    CallArgs, Command, FetchArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs, RemoveArgs,
+    RequestArgs, UcsAgentArgs, VerbosityArgs,
+};
 use crate::env::Env;
 use crate::error::Failure;
 use crate::provider::huawei::agent::AgentSettings;
@@ -54,7 +58,7 @@ pub enum Verbosity {
 }
 
 impl Verbosity {
-    pub fn from_args(args: &RequestArgs) -> Self {
+    pub fn from_args(args: &VerbosityArgs) -> Self {
         if args.quiet {
             Verbosity::Quiet
         } else if args.verbose > 0 {
@@ -65,7 +69,7 @@ impl Verbosity {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpSettings {
     pub timeout: Duration,
     pub retries: u32,
@@ -74,7 +78,7 @@ pub struct HttpSettings {
 }
 
 impl HttpSettings {
-    pub fn from_args(args: &RequestArgs, env: &Env) -> Self {
+    pub fn from_args(args: &CallArgs, env: &Env) -> Self {
         HttpSettings {
             timeout: Duration::from_secs(args.timeout),
             retries: args.retries,
@@ -88,6 +92,56 @@ impl HttpSettings {
 pub enum Invocation {
     Fetch(FetchInvocation),
     UcsAgent(UcsAgentInvocation),
+    List(ListInvocation),
+    Refresh(RefreshInvocation),
+    Remove(RemoveInvocation),
+}
+
+/// `list`, validated.
+#[derive(Debug, Clone)]
+pub struct ListInvocation {
+    /// `--kubeconfig PATH`; `None`: `$KUBECONFIG`'s files, else the default.
+    pub kubeconfig: Option<PathBuf>,
+    pub all: bool,
+    pub provider: Option<ProviderKind>,
+    pub expiring_within: Option<TimeDelta>,
+    pub output: Output,
+}
+
+/// Which contexts `refresh` re-fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    Named(Vec<String>),
+    /// Every kubefetch context (of `--provider`, when given).
+    All,
+    /// The kubefetch contexts expiring before now + this (of `--provider`, when given).
+    ExpiringWithin(TimeDelta),
+}
+
+/// `refresh`, validated.
+#[derive(Debug, Clone)]
+pub struct RefreshInvocation {
+    pub kubeconfig: Option<PathBuf>,
+    pub selection: Selection,
+    pub provider: Option<ProviderKind>,
+    pub dry_run: bool,
+    pub http: HttpSettings,
+    pub output: Output,
+    pub verbosity: Verbosity,
+    pub lock_timeout: Duration,
+}
+
+/// `remove`, validated: either names, or selectors.
+#[derive(Debug, Clone)]
+pub struct RemoveInvocation {
+    pub kubeconfig: Option<PathBuf>,
+    pub names: Vec<String>,
+    pub provider: Option<ProviderKind>,
+    pub expired: bool,
+    pub force: bool,
+    pub dry_run: bool,
+    pub verbosity: Verbosity,
+    pub lock_timeout: Duration,
 }
 
 /// A fetch command (`tke`, `ack`, `cce`, `ucs`), validated.
@@ -141,7 +195,7 @@ pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
             .map_err(|e| Refused {
                 command: "ucs-agent",
                 cluster_ids: vec![args.cluster_id.clone()],
-                output: output(args.request.output),
+                output: output(args.request.call.output),
                 failure: Failure::usage("ucs-agent", e),
             }),
         Command::Tke(args) => fetch_command(ProviderKind::Tke, &args.fetch, env, |config| {
@@ -161,6 +215,116 @@ pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
         Command::Ucs(args) => fetch_command(ProviderKind::Ucs, &args.fetch, env, |config| {
             config.insecure = args.insecure_skip_tls_verify;
         }),
+        Command::List(args) => list(&args)
+            .map(Invocation::List)
+            .map_err(|e| refused("list", output(args.output), e)),
+        Command::Refresh(args) => refresh(&args, env)
+            .map(Invocation::Refresh)
+            .map_err(|e| refused("refresh", output(args.call.output), e)),
+        Command::Remove(args) => remove(&args, env)
+            .map(Invocation::Remove)
+            .map_err(|e| refused("remove", Output::Text, e)),
+    }
+}
+
+/// A command on contexts refused: there is no cluster id to report.
+fn refused(command: &'static str, output: Output, e: UsageError) -> Refused {
+    Refused {
+        command,
+        cluster_ids: Vec::new(),
+        output,
+        failure: Failure::usage(command, e),
+    }
+}
+
+fn list(args: &ListArgs) -> Result<ListInvocation, UsageError> {
+    Ok(ListInvocation {
+        kubeconfig: set_path(args.kubeconfig.as_deref())?,
+        all: args.all,
+        provider: args.provider.map(provider_kind),
+        expiring_within: args.expiring_within.as_deref().map(within).transpose()?,
+        output: output(args.output),
+    })
+}
+
+fn refresh(args: &RefreshArgs, env: &Env) -> Result<RefreshInvocation, UsageError> {
+    let selection = match (&args.contexts[..], args.all, &args.expiring_within) {
+        ([], false, None) => {
+            return Err(UsageError::new("name the contexts to refresh, or pass --all or --expiring-within")
+                .with_hint("name them, or pass --all (every context kubefetch wrote) or --expiring-within DURATION (e.g. 7d)"))
+        }
+        ([], true, _) => Selection::All,
+        ([], false, Some(text)) => Selection::ExpiringWithin(within(text)?),
+        (names, _, _) => Selection::Named(unique(names)),
+    };
+    Ok(RefreshInvocation {
+        kubeconfig: set_path(args.kubeconfig.as_deref())?,
+        selection,
+        provider: args.provider.map(provider_kind),
+        dry_run: args.dry_run,
+        http: HttpSettings::from_args(&args.call, env),
+        output: output(args.call.output),
+        verbosity: Verbosity::from_args(&args.call.verbosity),
+        lock_timeout: lock_timeout(env)?,
+    })
+}
+
+fn remove(args: &RemoveArgs, env: &Env) -> Result<RemoveInvocation, UsageError> {
+    if args.contexts.is_empty() && args.provider.is_none() && !args.expired {
+        return Err(UsageError::new("name the contexts to remove, or pass --provider or --expired").with_hint(
+            "name them, or pass --provider P and/or --expired to remove every matching context kubefetch wrote",
+        ));
+    }
+    Ok(RemoveInvocation {
+        kubeconfig: set_path(args.kubeconfig.as_deref())?,
+        names: unique(&args.contexts),
+        provider: args.provider.map(provider_kind),
+        expired: args.expired,
+        force: args.force,
+        dry_run: args.dry_run,
+        verbosity: Verbosity::from_args(&args.verbosity),
+        lock_timeout: lock_timeout(env)?,
+    })
+}
+
+/// `--kubeconfig` of a command on the set: one file; `-` means nothing here.
+fn set_path(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, UsageError> {
+    match path {
+        Some(path) if path.as_os_str() == "-" => Err(UsageError::new(
+            "--kubeconfig - (stdout) is only for fetch commands",
+        )
+        .with_hint("name a kubeconfig file, or leave --kubeconfig out to use KUBECONFIG's files")),
+        Some(path) if path.as_os_str().is_empty() => {
+            Err(UsageError::new("--kubeconfig needs a path"))
+        }
+        other => Ok(other.map(std::path::Path::to_path_buf)),
+    }
+}
+
+fn within(text: &str) -> Result<TimeDelta, UsageError> {
+    let minutes = parse_minutes(text, "--expiring-within")?;
+    i64::try_from(minutes)
+        .ok()
+        .and_then(TimeDelta::try_minutes)
+        .ok_or_else(|| UsageError::new(format!("--expiring-within {text} is too long")))
+}
+
+fn unique(names: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        if !kept.contains(name) {
+            kept.push(name.clone());
+        }
+    }
+    kept
+}
+
+fn provider_kind(name: ProviderName) -> ProviderKind {
+    match name {
+        ProviderName::Tke => ProviderKind::Tke,
+        ProviderName::Ack => ProviderKind::Ack,
+        ProviderName::Cce => ProviderKind::Cce,
+        ProviderName::Ucs => ProviderKind::Ucs,
     }
 }
 
@@ -177,7 +341,7 @@ fn fetch_command(
         .map_err(|e| Refused {
             command: kind.name(),
             cluster_ids: args.cluster_ids.clone(),
-            output: output(args.request.output),
+            output: output(args.request.call.output),
             failure: Failure::usage(kind.name(), e),
         })
 }
@@ -188,13 +352,10 @@ fn fetch(
     env: &Env,
     provider_flags: impl FnOnce(&mut ProviderConfig),
 ) -> Result<FetchInvocation, UsageError> {
-    let mut cluster_ids: Vec<String> = Vec::with_capacity(args.cluster_ids.len());
     for id in &args.cluster_ids {
         kind.validate_cluster_id(id)?;
-        if !cluster_ids.contains(id) {
-            cluster_ids.push(id.clone());
-        }
     }
+    let cluster_ids = unique(&args.cluster_ids);
     if let Some(name) = &args.context_name {
         if cluster_ids.len() > 1 {
             return Err(UsageError::new("--context can name only one cluster")
@@ -212,7 +373,7 @@ fn fetch(
         Some(path) => Target::File(Some(path.clone())),
         None => Target::File(None),
     };
-    let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request, env));
+    let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call, env));
     provider.private = args.private;
     provider.ttl_minutes = args.ttl.as_deref().map(parse_ttl_minutes).transpose()?;
     provider.profile = args.profile.clone();
@@ -225,8 +386,8 @@ fn fetch(
         target,
         context_name: args.context_name.clone(),
         force: args.force,
-        output: output(args.request.output),
-        verbosity: Verbosity::from_args(&args.request),
+        output: output(args.request.call.output),
+        verbosity: Verbosity::from_args(&args.request.call.verbosity),
         lock_timeout: lock_timeout(env)?,
     })
 }
@@ -254,7 +415,7 @@ fn ucs_agent(args: &UcsAgentArgs, env: &Env) -> Result<UcsAgentInvocation, Usage
     };
     let mut ucs = ProviderConfig::new(
         ProviderKind::Ucs,
-        HttpSettings::from_args(&args.request, env),
+        HttpSettings::from_args(&args.request.call, env),
     );
     ucs.endpoint = explicit_endpoint(&args.request)?;
     Ok(UcsAgentInvocation {
@@ -266,8 +427,8 @@ fn ucs_agent(args: &UcsAgentArgs, env: &Env) -> Result<UcsAgentInvocation, Usage
             endpoint: ucs.endpoint_or(env, endpoints::UCS_DEFAULT)?,
             http: ucs.http,
         },
-        output: output(args.request.output),
-        verbosity: Verbosity::from_args(&args.request),
+        output: output(args.request.call.output),
+        verbosity: Verbosity::from_args(&args.request.call.verbosity),
     })
 }
 
@@ -314,9 +475,14 @@ fn validate_context_name(name: &str) -> Result<(), UsageError> {
 
 /// `--ttl`: a plain number of minutes, or a number with `m`, `h` or `d`.
 pub fn parse_ttl_minutes(text: &str) -> Result<u64, UsageError> {
+    parse_minutes(text, "--ttl")
+}
+
+/// A duration flag in `--ttl`'s syntax, in minutes.
+fn parse_minutes(text: &str, flag: &str) -> Result<u64, UsageError> {
     let bad = || {
         UsageError::new(format!(
-            "invalid --ttl '{}': expected minutes, or a number with m, h or d (90m, 3h, 2d)",
+            "invalid {flag} '{}': expected minutes, or a number with m, h or d (90m, 3h, 2d)",
             text.escape_debug()
         ))
     };
@@ -336,7 +502,7 @@ pub fn parse_ttl_minutes(text: &str) -> Result<u64, UsageError> {
         .and_then(|n| n.checked_mul(per_unit))
         .ok_or_else(bad)?;
     if minutes == 0 {
-        return Err(UsageError::new("--ttl must be longer than zero"));
+        return Err(UsageError::new(format!("{flag} must be longer than zero")));
     }
     Ok(minutes)
 }

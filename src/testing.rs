@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::env::Env;
 use crate::kubeconfig::model::Kubeconfig;
-use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput, Provenance};
+use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput};
+use crate::kubeconfig::provenance::Provenance;
 
 /// A temporary home directory holding these files (relative path, content).
 pub fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -65,6 +66,7 @@ pub fn fetched_of(
                 private: false,
                 fetched_at: fetched_at.with_timezone(&Utc),
                 expires_at: None,
+                ..Provenance::default()
             },
         },
     )

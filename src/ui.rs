@@ -23,6 +23,11 @@ impl Ui {
         }
     }
 
+    /// A change the user did not name but must know of: shown even with `-q`.
+    pub fn note(&self, line: &str) {
+        eprint_line(&format!("note: {line}"));
+    }
+
     /// Something the user should act on: shown even with `-q`.
     pub fn warn(&self, line: &str) {
         eprint_line(&format!("warning: {line}"));

@@ -59,6 +59,21 @@ fn assert_no_secrets(text: &str) {
 
 const WRONG_KEY: &str = "not-the-right-key-0000000000000";
 
+/// Every committed snapshot, whichever test wrote it, is free of secrets.
+#[test]
+fn no_snapshot_holds_a_secret() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut read = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "snap") {
+            assert_no_secrets(&std::fs::read_to_string(&path).unwrap());
+            read += 1;
+        }
+    }
+    assert!(read >= 10, "only {read} snapshots found");
+}
+
 macro_rules! assert_cli_snapshot {
     ($name:expr, $text:expr) => {
         insta::with_settings!({

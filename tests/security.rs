@@ -646,6 +646,65 @@ fn a_server_with_control_characters_or_spaces_is_refused() {
     }
 }
 
+/// Documents that cost a YAML reader time or memory out of proportion to
+/// their size: deep flow and block nesting, and a billion laughs.
+fn hostile_yaml() -> Vec<(&'static str, String, &'static str)> {
+    let mut laughs = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        let previous = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("a{i}: &a{i} [{previous}]\n"));
+    }
+    let mut block = String::from("deep:\n");
+    for level in 0..2_000 {
+        block.push_str(&" ".repeat(level + 1));
+        block.push_str("-\n");
+    }
+    vec![
+        (
+            "deep flow",
+            format!("deep: {}", "[".repeat(200_000)),
+            "nested more than",
+        ),
+        (
+            "deep closed flow",
+            format!("deep: {}{}", "[".repeat(50_000), "]".repeat(50_000)),
+            "nested more than",
+        ),
+        ("deep block", block, "nested more than"),
+        ("billion laughs", laughs, "aliases expand"),
+    ]
+}
+
+#[test]
+fn hostile_yaml_in_an_answer_is_refused_at_once() {
+    for (name, kubeconfig, reason) in hostile_yaml() {
+        let (_s, out, requests) =
+            fetch_from(CannedServer::start(tke_answer(&kubeconfig), true), &[]);
+        assert_eq!(code(&out), 5, "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(reason), "{name}: {}", stderr(&out));
+        assert_eq!(
+            requests, 1,
+            "{name}: a refused answer is not asked for again"
+        );
+    }
+}
+
+#[test]
+fn hostile_yaml_in_the_users_file_is_refused_and_left_as_it_was() {
+    for (name, text, reason) in hostile_yaml() {
+        let s = Sandbox::new();
+        s.write_home_file(".kube/config", &text);
+        let out = s.run(&TKE);
+        assert_code(&out, 6);
+        assert!(stderr(&out).contains(reason), "{name}: {}", stderr(&out));
+        assert_eq!(
+            std::fs::read_to_string(s.default_kubeconfig()).unwrap(),
+            text,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn answers_over_the_size_cap_are_refused_with_or_without_a_length() {
     let huge = {

@@ -38,6 +38,7 @@ fn fetched() -> &'static Fetched {
                 private: false,
                 fetched_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
                 expires_at: None,
+                ..Provenance::default()
             },
         };
         normalize(&raw, input).expect("the fixed answer normalizes")
@@ -49,10 +50,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, text)) = data.split_first() else {
         return;
     };
-    let Ok(text) = std::str::from_utf8(text) else {
-        return;
-    };
-    let Ok(mut config) = Kubeconfig::parse(text) else {
+    let Ok(mut config) = Kubeconfig::parse_bytes(text) else {
         return;
     };
     let before = config.clone();

@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
             // Without a stated expiry the client certificate is parsed.
             expires_at: (flags & 0x80 == 0)
                 .then(|| Utc.with_ymd_and_hms(2026, 1, 3, 3, 4, 5).unwrap()),
+            ..Provenance::default()
         },
     };
     let Ok(fetched) = normalize(&raw, input) else {

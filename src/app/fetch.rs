@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::env::Env;
@@ -13,17 +14,19 @@ use crate::error::{ErrorKind, Failure};
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
+use crate::kubeconfig::provenance::format_timestamp;
 use crate::kubeconfig::store::{check_target as check_target_file, update, StoreOptions};
 use crate::provider::Provider;
-use crate::report::{self, print_stdout, rfc3339, Row, Success};
+use crate::report::{self, print_stdout, Row, Success};
 use crate::settings::{FetchInvocation, Target};
 use crate::ui::Ui;
 
 /// Fetches at once per command; enough to hide latency, few enough to be polite.
 const CONCURRENT_FETCHES: usize = 8;
 
-/// One cluster to fetch and the name its entries get.
+/// One cluster to fetch, from which provider, and the name its entries get.
 pub struct Job {
+    pub provider: Arc<Provider>,
     pub cluster_id: String,
     pub name: String,
 }
@@ -52,6 +55,7 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
         .cluster_ids
         .iter()
         .map(|id| Job {
+            provider: Arc::clone(&provider),
             cluster_id: id.clone(),
             name: invocation.entry_name(id),
         })
@@ -64,7 +68,7 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             &failure,
         );
     }
-    let outcomes = fetch_all(&provider, jobs, env.now(), ui).await;
+    let outcomes = fetch_all(jobs, env.now(), ui).await;
     let written = write(&outcomes, &invocation, &env, ui);
     let rows: Vec<Row> = outcomes
         .into_iter()
@@ -73,27 +77,21 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
     report::finish(&rows, invocation.output, ui)
 }
 
-/// Fetches every job, at most [`CONCURRENT_FETCHES`] at once, in job order.
-pub async fn fetch_all(
-    provider: &Arc<Provider>,
-    jobs: Vec<Job>,
-    now: DateTime<Utc>,
-    ui: Ui,
-) -> Vec<Outcome> {
+/// Fetches every job, at most [`CONCURRENT_FETCHES`] at once; outcomes in job order.
+pub async fn fetch_all(jobs: Vec<Job>, now: DateTime<Utc>, ui: Ui) -> Vec<Outcome> {
     let permits = Arc::new(Semaphore::new(CONCURRENT_FETCHES));
     let mut tasks = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let provider = Arc::clone(provider);
         let permits = Arc::clone(&permits);
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let result = provider.fetch(&job.cluster_id, job.name, now).await;
-            (job.cluster_id, result)
+            let result = job.provider.fetch(&job.cluster_id, job.name, now).await;
+            (job.provider, job.cluster_id, result)
         }));
     }
     let mut outcomes = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let (cluster_id, result) = match task.await {
+        let (provider, cluster_id, result) = match task.await {
             Ok(done) => done,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         };
@@ -209,17 +207,26 @@ fn success(fetched: &Fetched, place: Option<(PathBuf, Vec<String>)>, switched: b
             format!("Wrote context {} to stdout", fetched.name),
         ),
     };
-    let expiry = fetched
+    Success {
+        line: format!("{line}{}", expiry_note(fetched)),
+        fields: summary_fields(fetched, target),
+    }
+}
+
+/// ` (credential expires 2026-11-27 10:00 UTC)`, or nothing when unknown.
+pub fn expiry_note(fetched: &Fetched) -> String {
+    fetched
         .expires_at
         .map(|t| format!(" (credential expires {})", t.format("%Y-%m-%d %H:%M UTC")))
-        .unwrap_or_default();
-    Success {
-        line: format!("{line}{expiry}"),
-        fields: vec![
-            ("context", fetched.name.clone().into()),
-            ("kubeconfig", target.into()),
-            ("server", fetched.server.clone().into()),
-            ("expiresAt", fetched.expires_at.map(rfc3339).into()),
-        ],
-    }
+        .unwrap_or_default()
+}
+
+/// The summary fields of a fetched context written to `target`.
+pub fn summary_fields(fetched: &Fetched, target: String) -> Vec<(&'static str, Value)> {
+    vec![
+        ("context", fetched.name.clone().into()),
+        ("kubeconfig", target.into()),
+        ("server", fetched.server.clone().into()),
+        ("expiresAt", fetched.expires_at.map(format_timestamp).into()),
+    ]
 }

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use super::model::Kubeconfig;
-use super::normalize::{owned_by_kubefetch, Fetched, Provenance};
+use super::normalize::Fetched;
+use super::provenance::{owned_by_kubefetch, Provenance};
 
 #[derive(Debug, Clone, Default)]
 pub struct MergeOptions {

@@ -7,14 +7,15 @@ pub mod locate;
 pub mod merge;
 pub mod model;
 pub mod normalize;
+pub mod provenance;
 mod schema;
+pub mod set;
 pub mod store;
 
 pub use certificate::CertError;
 pub use locate::{locate, LocateError};
 pub use merge::{merge, EntryKind, MergeError, MergeOptions, MergeReport};
 pub use model::{Kubeconfig, ModelError};
-pub use normalize::{
-    normalize, owned_by_kubefetch, standalone, Fetched, NormalizeError, NormalizeInput, Provenance,
-};
+pub use normalize::{normalize, standalone, Fetched, NormalizeError, NormalizeInput};
+pub use provenance::{owned_by_kubefetch, Provenance};
 pub use store::{update, StoreError, StoreOptions, Written};

@@ -4,28 +4,12 @@
 //! program, read a local file or skip TLS verification, so the written
 //! entries are built from a whitelist of fields, never copied.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map as Mapping, Value};
+use chrono::{DateTime, Utc};
+use serde_json::Map as Mapping;
 
 use super::certificate::{self, CertError};
-use super::model::{
-    AuthInfo, Cluster, Context, Kubeconfig, NamedCluster, NamedContext, NamedExtension, NamedUser,
-};
-
-/// The name of the context extension that marks an entry as kubefetch's.
-pub const EXTENSION_NAME: &str = "kubefetch";
-
-/// Where a fetched kubeconfig came from; written into the context extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provenance {
-    pub provider: String,
-    pub cluster_id: String,
-    pub region: Option<String>,
-    pub private: bool,
-    pub fetched_at: DateTime<Utc>,
-    /// The expiry the API stated, if it stated one.
-    pub expires_at: Option<DateTime<Utc>>,
-}
+use super::model::{AuthInfo, Cluster, Context, Kubeconfig, NamedCluster, NamedContext, NamedUser};
+use super::provenance::Provenance;
 
 #[derive(Debug, Clone)]
 pub struct NormalizeInput {
@@ -35,6 +19,7 @@ pub struct NormalizeInput {
     pub name: String,
     /// The user passed `--insecure-skip-tls-verify`.
     pub allow_insecure: bool,
+    /// `expires_at`: the expiry the API stated, if it stated one.
     pub provenance: Provenance,
 }
 
@@ -48,7 +33,7 @@ pub struct Fetched {
     pub server: String,
     /// The API's expiry, else the client certificate's notAfter.
     pub expires_at: Option<DateTime<Utc>>,
-    /// As given to `normalize`.
+    /// As written into the context extension.
     pub provenance: Provenance,
 }
 
@@ -138,6 +123,10 @@ pub fn normalize(raw: &Kubeconfig, input: NormalizeInput) -> Result<Fetched, Nor
         (None, None) => None,
     };
     let name = input.name;
+    let provenance = Provenance {
+        expires_at,
+        ..input.provenance
+    };
     Ok(Fetched {
         cluster: NamedCluster {
             name: name.clone(),
@@ -155,7 +144,7 @@ pub fn normalize(raw: &Kubeconfig, input: NormalizeInput) -> Result<Fetched, Nor
                 cluster: Some(name.clone()),
                 user: Some(name.clone()),
                 namespace: None,
-                extensions: Some(vec![provenance_extension(&input.provenance, expires_at)]),
+                extensions: Some(vec![provenance.to_extension()]),
                 other: Mapping::new(),
             },
             other: Mapping::new(),
@@ -163,7 +152,7 @@ pub fn normalize(raw: &Kubeconfig, input: NormalizeInput) -> Result<Fetched, Nor
         name,
         server,
         expires_at,
-        provenance: input.provenance,
+        provenance,
     })
 }
 
@@ -177,16 +166,6 @@ pub fn standalone(fetched: &[Fetched]) -> Kubeconfig {
         current_context: fetched.first().map(|f| f.name.clone()),
         ..Kubeconfig::new()
     }
-}
-
-/// The provenance extension of a context kubefetch wrote, if it has one.
-pub fn owned_by_kubefetch(ctx: &NamedContext) -> Option<&Value> {
-    ctx.context
-        .extensions
-        .as_ref()?
-        .iter()
-        .find(|ext| ext.name == EXTENSION_NAME)
-        .map(|ext| &ext.extension)
 }
 
 fn pick_context<'a>(
@@ -325,33 +304,13 @@ fn safe_user(source: &NamedUser) -> Result<AuthInfo, NormalizeError> {
     })
 }
 
-fn provenance_extension(p: &Provenance, expires_at: Option<DateTime<Utc>>) -> NamedExtension {
-    let mut fields = Mapping::new();
-    fields.insert("provider".into(), p.provider.clone().into());
-    fields.insert("clusterId".into(), p.cluster_id.clone().into());
-    if let Some(region) = &p.region {
-        fields.insert("region".into(), region.clone().into());
-    }
-    fields.insert("private".into(), p.private.into());
-    fields.insert("fetchedAt".into(), timestamp(p.fetched_at).into());
-    if let Some(expires_at) = expires_at {
-        fields.insert("expiresAt".into(), timestamp(expires_at).into());
-    }
-    NamedExtension {
-        name: EXTENSION_NAME.to_owned(),
-        extension: Value::Object(fields),
-        other: Mapping::new(),
-    }
-}
-
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
     use crate::kubeconfig::certificate::tests::client_cert_base64;
+    use crate::kubeconfig::provenance::owned_by_kubefetch;
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()
@@ -365,6 +324,7 @@ mod tests {
             private: false,
             fetched_at: at("2026-11-22T10:00:00Z"),
             expires_at,
+            ..Provenance::default()
         }
     }
 

@@ -31,10 +31,11 @@ impl Default for StoreOptions {
 }
 
 #[derive(Debug)]
-pub struct Written {
+pub struct Written<R = MergeReport> {
     /// The file written: the final target when the given path is a symlink.
     pub path: PathBuf,
-    pub report: MergeReport,
+    /// What the change reported.
+    pub report: R,
     /// For the user: a recovered stale lock, a file others can read.
     pub warnings: Vec<String>,
 }
@@ -111,6 +112,21 @@ pub enum StoreError {
     },
 }
 
+/// Reads and parses the kubeconfig at `path` without locking it (kubectl
+/// reads so too); `None` when there is no such file.
+pub fn read(path: &Path) -> Result<Option<Kubeconfig>, StoreError> {
+    let (text, mode) = read_existing(path)?;
+    if mode.is_none() {
+        return Ok(None);
+    }
+    Kubeconfig::parse_bytes(&text)
+        .map(Some)
+        .map_err(|source| StoreError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 impl StoreError {
     /// What the user can do about it.
     pub fn hint(&self) -> &'static str {
@@ -184,11 +200,11 @@ fn writable(path: &Path) -> io::Result<()> {
 
 /// Applies `apply` to the kubeconfig at `path` and writes the result.
 /// The file is not touched when reading, parsing or `apply` fails.
-pub fn update(
+pub fn update<R>(
     path: &Path,
     opts: &StoreOptions,
-    apply: impl FnOnce(&mut Kubeconfig) -> Result<MergeReport, MergeError>,
-) -> Result<Written, StoreError> {
+    apply: impl FnOnce(&mut Kubeconfig) -> Result<R, MergeError>,
+) -> Result<Written<R>, StoreError> {
     check_target(path)?;
     let target = fsx::resolve_symlinks(path).map_err(|source| StoreError::Symlink {
         path: path.to_path_buf(),

@@ -4,9 +4,11 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use reqwest::Url;
 
 use crate::env::Env;
+use crate::kubeconfig::provenance::{Provenance, ROA_V2};
 use crate::settings::{parse_endpoint, HttpSettings, UsageError};
 
 use super::huawei::endpoints;
@@ -82,7 +84,7 @@ pub enum Signature {
 
 /// Everything that selects what a fetch asks for and where, but not
 /// credentials: those come from the environment when the provider is built.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
     /// `None`: from the environment or the CLI profile (an error where required).
@@ -113,6 +115,69 @@ impl ProviderConfig {
             private: false,
             ttl_minutes: None,
             http,
+        }
+    }
+
+    /// The config that repeats the fetch a provenance records.
+    pub fn from_provenance(p: &Provenance, http: HttpSettings) -> Result<Self, UsageError> {
+        let kind = ProviderKind::from_name(&p.provider).ok_or_else(|| {
+            UsageError::new(format!(
+                "unknown provider '{}' (expected tke, ack, cce or ucs)",
+                p.provider.escape_debug()
+            ))
+        })?;
+        kind.validate_cluster_id(&p.cluster_id)?;
+        let signature = match p.signature.as_deref() {
+            None => Signature::Acs3,
+            Some(ROA_V2) => Signature::RoaV2,
+            Some(other) => {
+                return Err(UsageError::new(format!(
+                    "unknown signature '{}' (expected {ROA_V2})",
+                    other.escape_debug()
+                )))
+            }
+        };
+        Ok(ProviderConfig {
+            kind,
+            region: p.region.clone(),
+            endpoint: p
+                .endpoint
+                .as_deref()
+                .map(|url| parse_endpoint(url, "the recorded endpoint"))
+                .transpose()?,
+            profile: p.profile.clone(),
+            project_id: p.project_id.clone(),
+            signature,
+            insecure: p.insecure_skip_tls_verify,
+            private: p.private,
+            ttl_minutes: p.ttl,
+            http,
+        })
+    }
+
+    /// What a fetch with this config records: everything needed to repeat it.
+    /// `region` is the one in use, wherever it came from.
+    pub fn provenance(
+        &self,
+        cluster_id: &str,
+        region: Option<&str>,
+        fetched_at: DateTime<Utc>,
+    ) -> Provenance {
+        Provenance {
+            provider: self.kind.name().to_string(),
+            cluster_id: cluster_id.to_string(),
+            region: region.map(str::to_string),
+            private: self.private,
+            fetched_at,
+            expires_at: None,
+            ttl: self.ttl_minutes,
+            insecure_skip_tls_verify: self.insecure,
+            project_id: self.project_id.clone(),
+            profile: self.profile.clone(),
+            endpoint: self.endpoint.as_ref().map(Url::to_string),
+            signature: (self.signature == Signature::RoaV2).then(|| ROA_V2.to_string()),
+            exec: false,
+            fleet: None,
         }
     }
 
@@ -160,6 +225,14 @@ fn validate_plain_id(id: &str) -> Result<(), UsageError> {
 mod tests {
     use super::*;
 
+    fn http() -> HttpSettings {
+        HttpSettings {
+            timeout: std::time::Duration::from_secs(1),
+            retries: 0,
+            ca_bundle: None,
+        }
+    }
+
     #[test]
     fn cluster_ids_with_path_tricks_are_usage_errors() {
         for bad in ["../x", "a/b", "..", "", "-rf", "a b", "cls\u{0}"] {
@@ -178,15 +251,73 @@ mod tests {
     }
 
     #[test]
-    fn names_follow_the_contract() {
-        let mut config = ProviderConfig::new(
-            ProviderKind::Tke,
-            HttpSettings {
-                timeout: std::time::Duration::from_secs(1),
-                retries: 0,
-                ca_bundle: None,
-            },
+    fn a_provenance_repeats_every_option_of_the_fetch() {
+        let mut config = ProviderConfig::new(ProviderKind::Ack, http());
+        config.region = Some("cn-beijing".into());
+        config.endpoint = Some(Url::parse("http://127.0.0.1:9/").unwrap());
+        config.profile = Some("work".into());
+        config.signature = Signature::RoaV2;
+        config.private = true;
+        config.ttl_minutes = Some(90);
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let recorded = config.provenance("c5b", Some("cn-hangzhou"), now);
+        assert_eq!(recorded.region.as_deref(), Some("cn-hangzhou"));
+        let again = ProviderConfig::from_provenance(&recorded, http()).unwrap();
+        assert_eq!(
+            again,
+            ProviderConfig {
+                region: Some("cn-hangzhou".into()),
+                ..config
+            }
         );
+        let mut cce = ProviderConfig::new(ProviderKind::Cce, http());
+        cce.project_id = Some("p1".into());
+        cce.insecure = true;
+        let recorded = cce.provenance("4d5e6f70-1a2b-11ee-8c90-0255ac100001", Some("eu-de"), now);
+        assert!(recorded.insecure_skip_tls_verify);
+        let again = ProviderConfig::from_provenance(&recorded, http()).unwrap();
+        assert_eq!(again.project_id.as_deref(), Some("p1"));
+        assert!(again.insecure);
+    }
+
+    #[test]
+    fn a_provenance_that_cannot_be_repeated_is_refused() {
+        let base = Provenance {
+            provider: "tke".into(),
+            cluster_id: "cls-a".into(),
+            ..Provenance::default()
+        };
+        for broken in [
+            Provenance {
+                provider: "gke".into(),
+                ..base.clone()
+            },
+            Provenance {
+                cluster_id: "../x".into(),
+                ..base.clone()
+            },
+            Provenance {
+                signature: Some("v9".into()),
+                ..base.clone()
+            },
+            Provenance {
+                endpoint: Some("http://10.0.0.1".into()),
+                ..base.clone()
+            },
+        ] {
+            assert!(
+                ProviderConfig::from_provenance(&broken, http()).is_err(),
+                "{broken:?}"
+            );
+        }
+        ProviderConfig::from_provenance(&base, http()).unwrap();
+    }
+
+    #[test]
+    fn names_follow_the_contract() {
+        let mut config = ProviderConfig::new(ProviderKind::Tke, http());
         assert_eq!(config.entry_name("cls-1"), "tke-cls-1");
         config.private = true;
         assert_eq!(config.entry_name("cls-1"), "tke-cls-1-private");

@@ -18,7 +18,7 @@ use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::ClientError;
 use crate::kubeconfig::model::Kubeconfig;
-use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput, Provenance};
+use crate::kubeconfig::normalize::{normalize, Fetched, NormalizeInput};
 use crate::settings::UsageError;
 use crate::ui::Ui;
 
@@ -116,14 +116,7 @@ impl Provider {
                 source_context: None,
                 name,
                 allow_insecure: self.config.insecure,
-                provenance: Provenance {
-                    provider: self.name().to_string(),
-                    cluster_id: cluster_id.to_string(),
-                    region: self.region().map(str::to_string),
-                    private,
-                    fetched_at: now,
-                    expires_at: None,
-                },
+                provenance: self.config.provenance(cluster_id, self.region(), now),
             },
         )?;
         let warnings = match &self.api {
