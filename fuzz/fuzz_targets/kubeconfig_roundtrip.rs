@@ -50,10 +50,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, text)) = data.split_first() else {
         return;
     };
-    let Ok(text) = std::str::from_utf8(text) else {
-        return;
-    };
-    let Ok(mut config) = Kubeconfig::parse(text) else {
+    let Ok(mut config) = Kubeconfig::parse_bytes(text) else {
         return;
     };
     let before = config.clone();

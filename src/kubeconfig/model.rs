@@ -215,24 +215,24 @@ impl Kubeconfig {
         if tree.is_null() {
             return Ok(Kubeconfig::new());
         }
+        // kubectl refuses more than wrong types (bad base64, a name used
+        // twice): check all of it first, to say where.
+        if let Some((path, reason)) = schema::first_mismatch(&tree) {
+            return Err(ModelError(ReadError {
+                position: yaml::position_of(text, &path),
+                path,
+                reason,
+                kubectl_refuses: true,
+            }));
+        }
+        // The schema covers every field the model types: this is a backstop
+        // whose message must not quote the value (serde's would).
         serde_json::from_value(tree).map_err(|_| {
-            // Rare: read the text again to say where the type is wrong.
-            let mismatch = yaml::read_first(text)
-                .ok()
-                .and_then(|tree| schema::first_mismatch(&tree));
-            ModelError(match mismatch {
-                Some((path, reason)) => ReadError {
-                    position: yaml::position_of(text, &path),
-                    path,
-                    reason,
-                    kubectl_refuses: true,
-                },
-                None => ReadError {
-                    position: None,
-                    path: Vec::new(),
-                    reason: "a field has the wrong type".to_owned(),
-                    kubectl_refuses: true,
-                },
+            ModelError(ReadError {
+                position: None,
+                path: Vec::new(),
+                reason: "a field has the wrong type".to_owned(),
+                kubectl_refuses: true,
             })
         })
     }
@@ -427,6 +427,94 @@ futureTopLevel:
             Kubeconfig::parse(&scalar_keys.to_yaml()).unwrap(),
             scalar_keys
         );
+    }
+
+    /// The files of issue 14: kubectl loads each; after a read-modify-write
+    /// every value must keep kubectl's meaning (written in canonical form).
+    #[test]
+    fn kubectl_meaning_survives_a_read_modify_write() {
+        let text = r#"
+apiVersion: v1
+kind: Config
+preferences: {colors: on}
+base: &base
+  server: "https://34.1.2.3"
+  certificate-authority-data: Q0E=
+clusters:
+- name: gke
+  cluster:
+    <<: *base
+    disable-compression: yes
+    insecure-skip-tls-verify: no
+    extensions:
+    - name: e
+      extension: [x, y, 0755, 1_000, 0x1F, "0755", !!binary aGVsbG8=, ~]
+contexts:
+- name: gke
+  context: {cluster: gke, user: gke, namespace: a}
+  context: {cluster: gke, user: gke, namespace: last}
+users:
+- name: gke
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: gke-gcloud-auth-plugin
+      provideClusterInfo: yes
+current-context: gke
+---
+second: document
+"#;
+        let parsed = Kubeconfig::parse(text).unwrap();
+        assert_eq!(parsed.preferences.as_ref().unwrap().colors, Some(true));
+        assert_eq!(
+            parsed.clusters[0].cluster.insecure_skip_tls_verify,
+            Some(false)
+        );
+        assert_eq!(
+            parsed.contexts[0].context.namespace.as_deref(),
+            Some("last")
+        );
+        let written = as_value(&parsed.to_yaml());
+        let cluster = &written["clusters"][0]["cluster"];
+        assert_eq!(cluster["server"], "https://34.1.2.3");
+        assert_eq!(cluster["certificate-authority-data"], "Q0E=");
+        assert_eq!(cluster["disable-compression"], true);
+        assert_eq!(
+            cluster["extensions"][0]["extension"],
+            serde_json::json!(["x", true, 493, 1000, 31, "0755", "hello", null])
+        );
+        assert_eq!(
+            written["users"][0]["user"]["exec"]["provideClusterInfo"],
+            true
+        );
+        assert_eq!(written["preferences"]["colors"], true);
+        assert!(written.get("second").is_none());
+        assert_eq!(Kubeconfig::parse(&parsed.to_yaml()).unwrap(), parsed);
+    }
+
+    #[test]
+    fn utf16_files_with_a_byte_order_mark_are_read() {
+        let text = "contexts:\n- name: é\n  context: {cluster: c, user: u}\n";
+        for big_endian in [false, true] {
+            let mut bytes = if big_endian {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for unit in text.encode_utf16() {
+                bytes.extend(if big_endian {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                });
+            }
+            assert_eq!(
+                Kubeconfig::parse_bytes(&bytes).unwrap().contexts[0].name,
+                "é"
+            );
+        }
+        let err = Kubeconfig::parse_bytes(b"kind: \xff\n").unwrap_err();
+        assert_eq!(err.to_string(), "not a valid kubeconfig: not UTF-8 text (invalid at byte 6) (kubectl cannot load it either)");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod decode;
 mod emit;
+mod fast;
 mod read;
 mod resolve;
 
