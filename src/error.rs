@@ -81,7 +81,8 @@ impl Failure {
         match e {
             SetupError::Usage(e) => Failure::usage(command, e),
             SetupError::Http(e) => {
-                let mut failure = Failure::new(ErrorKind::Usage, format!("{command}: {e}"));
+                let mut failure = Failure::new(ErrorKind::Usage, format!("{command}: {e}"))
+                    .with_hint(e.hint().map(str::to_string));
                 failure.causes = sources(&e);
                 failure
             }
