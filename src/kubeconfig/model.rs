@@ -238,9 +238,20 @@ impl Kubeconfig {
     }
 
     pub fn to_yaml(&self) -> String {
+        yaml::to_block_yaml(&self.to_tree())
+    }
+
+    /// As `to_yaml`, freeing the model before the text is written: for a
+    /// large file this keeps two copies of its strings in memory, not three.
+    pub fn into_yaml(self) -> String {
+        let tree = self.to_tree();
+        drop(self);
+        yaml::to_block_yaml(&tree)
+    }
+
+    fn to_tree(&self) -> Value {
         // Strings, numbers, and maps with string keys: conversion cannot fail.
-        let value = serde_json::to_value(self).expect("a kubeconfig converts to a JSON value");
-        yaml::to_block_yaml(&value)
+        serde_json::to_value(self).expect("a kubeconfig converts to a JSON value")
     }
 }
 

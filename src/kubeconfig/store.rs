@@ -242,6 +242,8 @@ pub fn update<R>(
         path: target.clone(),
         source,
     })?;
+    // Peak memory: the file's bytes are not needed once parsed.
+    drop(bytes);
     let report = apply(&mut config).map_err(|source| StoreError::Merge {
         path: target.clone(),
         source,
@@ -249,7 +251,7 @@ pub fn update<R>(
     replace_atomically(
         &target,
         dir,
-        config.to_yaml().as_bytes(),
+        config.into_yaml().as_bytes(),
         mode,
         existing.as_ref(),
     )?;

@@ -21,7 +21,9 @@ const LONGEST_IMPLICIT_KEY: usize = 1024;
 
 /// The document as block YAML, ending with a newline.
 pub fn to_block_yaml(value: &Value) -> String {
-    let mut out = String::new();
+    // Sized up front: a kubeconfig can be tens of megabytes, and growing
+    // the text by doubling would hold two copies of it at once.
+    let mut out = String::with_capacity(estimated_len(value, 0));
     match value {
         Value::Object(map) if !map.is_empty() => mapping(&mut out, map, 0, false),
         Value::Array(items) if !items.is_empty() => sequence(&mut out, items, 0),
@@ -31,6 +33,22 @@ pub fn to_block_yaml(value: &Value) -> String {
         }
     }
     out
+}
+
+/// About the written size: text, keys, indentation and punctuation.
+fn estimated_len(value: &Value, indent: usize) -> usize {
+    match value {
+        Value::String(text) => text.len() + 8,
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| indent + key.len() + 4 + estimated_len(value, indent + 2))
+            .sum(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| indent + 2 + estimated_len(item, indent + 2))
+            .sum(),
+        _ => 24,
+    }
 }
 
 /// Entries at `indent`; with `continues_line` the first one follows a
