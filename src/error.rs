@@ -8,6 +8,7 @@ use crate::kubeconfig::StoreError;
 use crate::provider::error::ApiError;
 use crate::provider::SetupError;
 use crate::settings::UsageError;
+use crate::ui::for_people;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,7 +81,8 @@ impl Failure {
         match e {
             SetupError::Usage(e) => Failure::usage(command, e),
             SetupError::Http(e) => {
-                let mut failure = Failure::new(ErrorKind::Usage, format!("{command}: {e}"));
+                let mut failure = Failure::new(ErrorKind::Usage, format!("{command}: {e}"))
+                    .with_hint(e.hint().map(str::to_string));
                 failure.causes = sources(&e);
                 failure
             }
@@ -125,15 +127,16 @@ impl Failure {
     }
 
     /// `error: ...`, `caused by: ...` lines and a `hint: ...`, for stderr.
+    /// Each part is one line whatever the provider put in it.
     pub fn render(&self) -> String {
-        let mut out = format!("error: {}", self.message);
+        let mut out = format!("error: {}", for_people(&self.message));
         for cause in &self.causes {
             out.push_str("\n  caused by: ");
-            out.push_str(cause);
+            out.push_str(&for_people(cause));
         }
         if let Some(hint) = &self.hint {
             out.push_str("\nhint: ");
-            out.push_str(hint);
+            out.push_str(&for_people(hint));
         }
         out
     }

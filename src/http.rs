@@ -65,16 +65,21 @@ pub enum ClientError {
         #[source]
         source: std::io::Error,
     },
-    #[error("KUBEFETCH_CA_BUNDLE {path} is not a PEM certificate bundle")]
-    CaBundleInvalid {
-        path: PathBuf,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error("KUBEFETCH_CA_BUNDLE {path} is not a usable PEM certificate bundle: {detail}")]
+    CaBundleInvalid { path: PathBuf, detail: String },
     #[error("KUBEFETCH_CA_BUNDLE {path} holds no certificate")]
     CaBundleEmpty { path: PathBuf },
     #[error("cannot set up the HTTP client")]
     Build(#[source] reqwest::Error),
+}
+
+impl ClientError {
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ClientError::Build(_) => None,
+            _ => Some("point KUBEFETCH_CA_BUNDLE at a PEM file of CA certificates (-----BEGIN CERTIFICATE-----), or unset it"),
+        }
+    }
 }
 
 /// The request did not get a whole answer; the source chain says why.
@@ -93,6 +98,12 @@ pub enum TransportError {
         MAX_BODY_BYTES / (1024 * 1024)
     )]
     TooLarge,
+    #[error("the API endpoint answered with a redirect (HTTP {status}{}), which kubefetch does not follow", .location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default())]
+    Redirect {
+        status: u16,
+        /// Where to, without user info or query.
+        location: Option<String>,
+    },
 }
 
 impl TransportError {
@@ -109,9 +120,13 @@ impl TransportError {
         }
     }
 
-    /// A failed certificate check or an oversized answer will not change on retry.
+    /// A failed certificate check, an oversized answer or a redirect will
+    /// not change on retry.
     fn retryable(&self) -> bool {
-        !matches!(self, TransportError::Tls(_) | TransportError::TooLarge)
+        !matches!(
+            self,
+            TransportError::Tls(_) | TransportError::TooLarge | TransportError::Redirect { .. }
+        )
     }
 
     pub fn hint(&self) -> Option<&'static str> {
@@ -123,6 +138,11 @@ impl TransportError {
             TransportError::Connect(_) => Some("check the network, proxy settings and --endpoint"),
             TransportError::Other(_) => Some("check the network and try again"),
             TransportError::TooLarge => None,
+            // Following it would resend signed requests and credentials
+            // to wherever the answer says.
+            TransportError::Redirect { .. } => Some(
+                "check --endpoint and the KUBEFETCH_*_ENDPOINT variables: give the API's own https:// address",
+            ),
         }
     }
 }
@@ -170,55 +190,59 @@ impl RateLimit {
 
 #[derive(Clone)]
 pub struct HttpClient {
-    client: reqwest::Client,
+    /// For https:// endpoints: through the environment's proxy, if any
+    /// (a CONNECT tunnel: the proxy sees only the host name).
+    proxied: reqwest::Client,
+    /// For loopback and plain http:// endpoints: never through a proxy,
+    /// where credentials would cross a hop in clear.
+    direct: reqwest::Client,
     retries: u32,
     limit: Option<Arc<RateLimit>>,
     ui: Ui,
 }
 
 impl HttpClient {
-    /// `endpoints`: every base URL this client will talk to; when all are
-    /// loopback, proxies are bypassed (a local fake must never go through one).
     pub fn new(
         settings: &HttpSettings,
-        endpoints: &[&Url],
         limit: Option<RateLimit>,
         ui: Ui,
     ) -> Result<Self, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("kubefetch/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &settings.ca_bundle {
-            let pem = std::fs::read(path).map_err(|source| ClientError::CaBundleUnreadable {
-                path: path.clone(),
-                source,
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
-                ClientError::CaBundleInvalid {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-            if certs.is_empty() {
-                return Err(ClientError::CaBundleEmpty { path: path.clone() });
+        let roots = match &settings.ca_bundle {
+            Some(path) => ca_roots(path)?,
+            None => Vec::new(),
+        };
+        let build = |proxy: bool| {
+            let mut builder = reqwest::Client::builder()
+                .use_rustls_tls()
+                .timeout(settings.timeout)
+                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("kubefetch/", env!("CARGO_PKG_VERSION")));
+            for root in &roots {
+                builder = builder.add_root_certificate(root.clone());
             }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
+            if !proxy {
+                builder = builder.no_proxy();
             }
-        }
-        if !endpoints.is_empty() && endpoints.iter().all(|u| is_loopback(u)) {
-            builder = builder.no_proxy();
-        }
-        let client = builder.build().map_err(ClientError::Build)?;
+            builder.build().map_err(ClientError::Build)
+        };
         Ok(HttpClient {
-            client,
+            proxied: build(true)?,
+            direct: build(false)?,
             retries: settings.retries,
             limit: limit.map(Arc::new),
             ui,
         })
+    }
+
+    /// The proxy decision, per request: only https:// to a host that is
+    /// not loopback may go through a proxy.
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        if url.scheme() == "https" && !is_loopback(url) {
+            &self.proxied
+        } else {
+            &self.direct
+        }
     }
 
     /// Sends `build()` until `judge` accepts or refuses the answer, retrying
@@ -290,7 +314,9 @@ impl HttpClient {
     }
 
     async fn attempt(&self, request: Request) -> Result<Response, TransportError> {
-        let mut builder = self.client.request(request.method, request.url);
+        let mut builder = self
+            .client_for(&request.url)
+            .request(request.method, request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -301,6 +327,16 @@ impl HttpClient {
             .map_err(TransportError::from_reqwest)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
+        if (300..400).contains(&status) && status != 304 {
+            let location = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|l| match Url::parse(l) {
+                    Ok(url) => redacted_url(&url),
+                    Err(_) => crate::ui::redact_userinfo(l).into_owned(),
+                });
+            return Err(TransportError::Redirect { status, location });
+        }
         if response
             .content_length()
             .is_some_and(|len| len > MAX_BODY_BYTES as u64)
@@ -324,6 +360,40 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// The roots of a PEM bundle, each checked to be a readable X.509
+/// certificate, so that a bad one is named here rather than failing the
+/// client's set-up with "builder error".
+fn ca_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let invalid = |detail: String| ClientError::CaBundleInvalid {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let pem = std::fs::read(path).map_err(|source| ClientError::CaBundleUnreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut roots = Vec::new();
+    for (index, block) in x509_parser::pem::Pem::iter_from_buffer(&pem).enumerate() {
+        let number = index + 1;
+        let block = block.map_err(|e| invalid(format!("PEM block {number}: {e}")))?;
+        if block.label != "CERTIFICATE" {
+            continue;
+        }
+        block
+            .parse_x509()
+            .map_err(|e| invalid(format!("certificate {number} cannot be read: {e}")))?;
+        let root = reqwest::Certificate::from_der(&block.contents)
+            .map_err(|e| invalid(format!("certificate {number}: {e}")))?;
+        roots.push(root);
+    }
+    if roots.is_empty() {
+        return Err(ClientError::CaBundleEmpty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(roots)
 }
 
 /// An error and its sources on one line, without repeating itself.
@@ -414,6 +484,98 @@ mod tests {
     fn logged_urls_drop_queries_and_userinfo() {
         let url = Url::parse("https://u:p@h.example/k8s/c/user_config?token=x").unwrap();
         assert_eq!(redacted_url(&url), "https://h.example/k8s/c/user_config");
+    }
+
+    fn settings(ca_bundle: Option<PathBuf>) -> HttpSettings {
+        HttpSettings {
+            timeout: Duration::from_secs(5),
+            retries: 2,
+            ca_bundle,
+        }
+    }
+
+    #[test]
+    fn a_ca_bundle_certificate_that_cannot_be_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = include_str!("kubeconfig/testdata/client-cert.pem");
+        let bad = "-----BEGIN CERTIFICATE-----\nMIIBCgKCAQEA\n-----END CERTIFICATE-----\n";
+        let path = dir.path().join("bundle.pem");
+        std::fs::write(&path, format!("{good}{bad}")).unwrap();
+        let err = ca_roots(&path).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("certificate 2 cannot be read"),
+            "{message}"
+        );
+        assert!(err.hint().unwrap().contains("BEGIN CERTIFICATE"));
+        let quiet = Ui::new(crate::settings::Verbosity::Quiet);
+        assert!(matches!(
+            HttpClient::new(&settings(Some(path.clone())), None, quiet),
+            Err(ClientError::CaBundleInvalid { .. })
+        ));
+
+        std::fs::write(&path, good).unwrap();
+        assert_eq!(ca_roots(&path).unwrap().len(), 1);
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            ca_roots(&path),
+            Err(ClientError::CaBundleEmpty { .. })
+        ));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_redirect_is_reported_as_one_and_not_retried() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/x", listener.local_addr().unwrap())).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            stream
+                .write_all(
+                    b"HTTP/1.1 301 Moved Permanently\r\nlocation: https://u:pw@evil.example/k?token=t\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .unwrap();
+            listener.set_nonblocking(true).unwrap();
+            // A retry would be a second connection.
+            std::thread::sleep(Duration::from_millis(300));
+            listener.accept().is_ok()
+        });
+        let client = HttpClient::new(
+            &settings(None),
+            None,
+            Ui::new(crate::settings::Verbosity::Quiet),
+        )
+        .unwrap();
+        let request = || Request {
+            method: Method::GET,
+            url: url.clone(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let result = client
+            .send(request, |_| Verdict::<(), String>::Fail("judged".into()))
+            .await;
+        match result {
+            Err(SendError::Transport { error, attempts }) => {
+                assert_eq!(attempts, 1);
+                let message = error.to_string();
+                assert!(
+                    message.contains("redirect (HTTP 301 to https://evil.example/k)"),
+                    "{message}"
+                );
+                assert!(!message.contains("pw"), "{message}");
+                assert!(error.hint().unwrap().contains("--endpoint"));
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(()) => panic!("a redirect is not an answer"),
+        }
+        assert!(!server.join().unwrap(), "a redirect must not be retried");
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]

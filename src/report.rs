@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Failure;
-use crate::ui::Ui;
+use crate::ui::{redact_userinfo, Ui};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -99,9 +99,9 @@ fn summary_object(row: &Row) -> Value {
                 serde_json::json!({
                     "kind": failure.kind,
                     "code": failure.code,
-                    "message": failure.message,
+                    "message": redact_userinfo(&failure.message),
                     "requestId": failure.request_id,
-                    "hint": failure.hint,
+                    "hint": failure.hint.as_deref().map(redact_userinfo),
                 }),
             );
         }

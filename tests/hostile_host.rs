@@ -341,3 +341,115 @@ fn a_context_name_is_not_silently_repointed_to_another_cluster() {
     assert_eq!(provenance["provider"], "ack");
     assert_eq!(provenance["clusterId"], ACK_CLUSTER);
 }
+
+// ------------------------------------------------------------------ proxies
+
+/// A proxy that records the head of every request it gets and refuses it.
+struct RecordingProxy {
+    url: String,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RecordingProxy {
+    fn start() -> RecordingProxy {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = heads.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let n = stream.read(&mut buf).unwrap_or(0);
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let _ = stream.write_all(
+                    b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        RecordingProxy { url, heads }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+/// kubefetch with every proxy variable pointing at `proxy`, and Huawei
+/// credentials of its own instead of the sandbox's AK/SK.
+fn through_proxy(s: &Sandbox, proxy: &RecordingProxy) -> assert_cmd::Command {
+    let mut cmd = s.kubefetch();
+    cmd.env_remove("HUAWEICLOUD_SDK_AK")
+        .env_remove("HUAWEICLOUD_SDK_SK");
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+    ] {
+        cmd.env(var, &proxy.url);
+    }
+    cmd
+}
+
+#[test]
+fn no_credential_crosses_a_plain_http_proxy_hop() {
+    let s = Sandbox::new();
+    let cce = [
+        "cce",
+        CCE_CLUSTER,
+        "--region",
+        HUAWEI_REGION,
+        "--retries",
+        "0",
+    ];
+
+    // IAM on loopback, CCE on its default: the password goes straight to
+    // IAM, and CCE only gets a CONNECT tunnel through the proxy.
+    let proxy = RecordingProxy::start();
+    let out = through_proxy(&s, &proxy)
+        .env_remove("KUBEFETCH_CCE_ENDPOINT")
+        .env("OS_USERNAME", HUAWEI_USER)
+        .env("OS_PASSWORD", HUAWEI_PASSWORD)
+        .env("OS_DOMAIN_NAME", HUAWEI_DOMAIN_NAME)
+        .args(cce)
+        .output()
+        .unwrap();
+    assert_code(&out, 5);
+    let heads = proxy.heads();
+    assert!(
+        !heads.is_empty(),
+        "the https endpoint goes through the proxy"
+    );
+    for head in &heads {
+        assert!(
+            head.starts_with("CONNECT cce.cn-north-4.myhuaweicloud.com:443 "),
+            "{head}"
+        );
+        assert!(!head.contains(HUAWEI_PASSWORD), "{head}");
+    }
+    assert!(s
+        .cloud
+        .requests()
+        .iter()
+        .any(|r| r.path.contains("/v3/auth/tokens")));
+
+    // CCE on loopback, IAM on its default: the token and the kubeconfig
+    // never pass the proxy.
+    let proxy = RecordingProxy::start();
+    let token = s.cloud.issue_token();
+    let out = through_proxy(&s, &proxy)
+        .env_remove("KUBEFETCH_IAM_ENDPOINT")
+        .env("OS_AUTH_TOKEN", &token)
+        .args(cce)
+        .args(["--project-id", HUAWEI_PROJECT_CN_NORTH_4])
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert!(proxy.heads().is_empty(), "{:?}", proxy.heads());
+}

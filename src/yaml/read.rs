@@ -4,7 +4,8 @@
 //! (sigs.k8s.io/yaml) before reading it. This reader builds that JSON tree
 //! from saphyr-parser's events: plain scalars resolve as YAML 1.1
 //! ([`super::resolve`]), quoted ones are strings, `<<` merge keys apply
-//! (explicit keys win), a repeated key keeps its last value, and map keys
+//! where they stand (as in go-yaml v2: over the keys before them, under the
+//! keys after them), a repeated key keeps its last value, and map keys
 //! become strings as sigs.k8s.io/yaml makes them. Anchors are expanded
 //! within a budget and nesting is bounded, so a hostile document is refused
 //! in linear time instead of exhausting memory or the stack.
@@ -186,8 +187,6 @@ enum Frame {
     },
     Mapping {
         map: Map<String, Value>,
-        /// Mappings given by `<<`, earlier ones first.
-        merged: Vec<Map<String, Value>>,
         slot: Slot,
         anchor: usize,
     },
@@ -313,7 +312,6 @@ impl<'a> Builder<'a> {
                     .push(if matches!(event, Event::MappingStart(..)) {
                         Frame::Mapping {
                             map: Map::new(),
-                            merged: Vec::new(),
                             slot: Slot::Key,
                             anchor,
                         }
@@ -328,20 +326,7 @@ impl<'a> Builder<'a> {
             Event::MappingEnd | Event::SequenceEnd => {
                 let (value, anchor) = match self.stack.pop() {
                     Some(Frame::Sequence { items, anchor }) => (Value::Array(items), anchor),
-                    Some(Frame::Mapping {
-                        mut map,
-                        merged,
-                        anchor,
-                        ..
-                    }) => {
-                        // Explicit keys win; among merged mappings the earlier wins.
-                        for source in merged {
-                            for (key, value) in source {
-                                map.entry(key).or_insert(value);
-                            }
-                        }
-                        (Value::Object(map), anchor)
-                    }
+                    Some(Frame::Mapping { map, anchor, .. }) => (Value::Object(map), anchor),
                     None => unreachable!("the parser balances collection events"),
                 };
                 self.deliver(value, anchor, span)
@@ -380,29 +365,35 @@ impl<'a> Builder<'a> {
                 items.push(value);
                 Ok(None)
             }
-            Some(Frame::Mapping {
-                map, merged, slot, ..
-            }) => {
+            Some(Frame::Mapping { map, slot, .. }) => {
                 match std::mem::replace(slot, Slot::Key) {
                     Slot::Value(key) => {
                         map.insert(key, value);
                     }
-                    Slot::MergeValue => match value {
-                        Value::Object(source) => merged.push(source),
-                        Value::Array(items) if items.iter().all(Value::is_object) => {
-                            merged.extend(items.into_iter().filter_map(|item| match item {
-                                Value::Object(source) => Some(source),
-                                _ => None,
-                            }));
+                    Slot::MergeValue => {
+                        let sources = match value {
+                            Value::Object(source) => vec![source],
+                            Value::Array(items) if items.iter().all(Value::is_object) => items
+                                .into_iter()
+                                .filter_map(|item| match item {
+                                    Value::Object(source) => Some(source),
+                                    _ => None,
+                                })
+                                .collect(),
+                            _ => {
+                                return Err(self.error(
+                                    span,
+                                    "a merge key (<<) needs a mapping or a list of mappings",
+                                    true,
+                                ))
+                            }
+                        };
+                        // go-yaml v2 merges where the `<<` stands: over the keys
+                        // before it, and the earlier of several mappings wins.
+                        for source in sources.into_iter().rev() {
+                            map.extend(source);
                         }
-                        _ => {
-                            return Err(self.error(
-                                span,
-                                "a merge key (<<) needs a mapping or a list of mappings",
-                                true,
-                            ))
-                        }
-                    },
+                    }
                     Slot::Key => unreachable!("keys are taken before values are delivered"),
                 }
                 Ok(None)
@@ -606,21 +597,25 @@ mod tests {
     }
 
     #[test]
-    fn merge_keys_apply_and_explicit_keys_win() {
+    fn merge_keys_apply_where_they_stand() {
         let value = read(
             "base: &base {server: 'https://a', ca: x}\n\
              other: &other {ca: y, proxy: z}\n\
              one: {<<: *base}\n\
              two:\n  server: https://b\n  <<: [*base, *other]\n\
              three: {ca: mine, <<: *base}\n\
+             four: {<<: *base, ca: mine}\n\
              quoted: {'<<': *base}\n",
         );
         assert_eq!(value["one"], json!({"server": "https://a", "ca": "x"}));
+        // As kubectl reads them: a key before the `<<` is overwritten, a
+        // key after it wins, and the earlier of merged mappings wins.
         assert_eq!(
             value["two"],
-            json!({"server": "https://b", "ca": "x", "proxy": "z"})
+            json!({"server": "https://a", "ca": "x", "proxy": "z"})
         );
-        assert_eq!(value["three"], json!({"ca": "mine", "server": "https://a"}));
+        assert_eq!(value["three"], json!({"ca": "x", "server": "https://a"}));
+        assert_eq!(value["four"], json!({"server": "https://a", "ca": "mine"}));
         assert_eq!(
             value["quoted"],
             json!({"<<": {"server": "https://a", "ca": "x"}})

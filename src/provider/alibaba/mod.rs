@@ -54,7 +54,7 @@ impl Ack {
             "ack: credentials from {source}, region {region}, endpoint {endpoint}, signature {signature:?}"
         ));
         // The ACK docs state no request rate for this action: no client-side limit.
-        let http = HttpClient::new(&config.http, &[&endpoint], None, ui)?;
+        let http = HttpClient::new(&config.http, None, ui)?;
         Ok(Ack {
             endpoint,
             region,
@@ -250,7 +250,6 @@ mod tests {
                 retries: 0,
                 ca_bundle: None,
             },
-            &[&endpoint],
             None,
             Ui::new(crate::settings::Verbosity::Quiet),
         )

@@ -109,12 +109,7 @@ impl Client {
             "{}: credentials from {source}, endpoint {}, IAM {}",
             setup.label, setup.endpoint, setup.iam_endpoint
         ));
-        let http = HttpClient::new(
-            setup.http,
-            &[&setup.endpoint, &setup.iam_endpoint],
-            None,
-            setup.ui,
-        )?;
+        let http = HttpClient::new(setup.http, None, setup.ui)?;
         Ok(Client {
             endpoint: setup.endpoint,
             iam_endpoint: setup.iam_endpoint,

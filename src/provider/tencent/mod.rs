@@ -58,7 +58,6 @@ impl Tke {
         ));
         let http = HttpClient::new(
             &config.http,
-            &[&endpoint],
             Some(RateLimit::per_second(REQUESTS_PER_SECOND)),
             ui,
         )?;
