@@ -16,7 +16,7 @@ use crate::kubeconfig::provenance::{owned_by_kubefetch, Provenance};
 use crate::kubeconfig::set::{Entry, KubeconfigSet};
 use crate::kubeconfig::store::{update, StoreOptions};
 use crate::provider::{Provider, ProviderConfig};
-use crate::report::{self, print_stdout, Row, Success};
+use crate::report::{self, print_data, Row, Success};
 use crate::settings::{RefreshInvocation, Selection};
 use crate::ui::Ui;
 
@@ -61,8 +61,7 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
                 )
             })
             .collect();
-        print_stdout(&lines);
-        return report::exit_code(&unreadable);
+        return print_data(&lines, report::exit_code(&unreadable));
     }
     if targets.is_empty() && unreadable.is_empty() {
         ui.info("No context to refresh");

@@ -5,11 +5,9 @@
 
 use std::collections::HashSet;
 
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine;
 use serde_json::Value;
 
-use crate::yaml::Segment;
+use crate::yaml::{self, Segment};
 
 /// What a field must hold; `null` is always accepted (Go leaves the field empty).
 enum Shape {
@@ -111,7 +109,7 @@ fn check(value: &Value, shape: &Shape, path: &mut Vec<Segment>) -> Option<String
     let fits = match (shape, value) {
         (_, Value::Null) | (Any, _) | (Text, Value::String(_)) | (Bool, Value::Bool(_)) => true,
         (Base64, Value::String(text)) => {
-            if !is_go_base64(text) {
+            if yaml::decode_go_base64(text).is_none() {
                 return Some("not valid base64".to_owned());
             }
             true
@@ -170,30 +168,6 @@ fn repeated_name(items: &[Value], path: &mut Vec<Segment>) -> Option<String> {
     })?;
     path.extend([Segment::Index(index), Segment::Key("name".to_owned())]);
     Some("an earlier entry of this list has the same name".to_owned())
-}
-
-/// Go's `encoding/json` reads `[]byte` with `base64.StdEncoding`: padded,
-/// line breaks skipped, unused trailing bits allowed.
-fn is_go_base64(text: &str) -> bool {
-    const GO_STD: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
-            .with_decode_allow_trailing_bits(true),
-    );
-    let decodes = |data: &[u8]| {
-        let mut buffer = vec![0; base64::decoded_len_estimate(data.len())];
-        GO_STD.decode_slice(data, &mut buffer).is_ok()
-    };
-    if text.contains(['\r', '\n']) {
-        let joined: Vec<u8> = text
-            .bytes()
-            .filter(|b| !matches!(b, b'\r' | b'\n'))
-            .collect();
-        decodes(&joined)
-    } else {
-        decodes(text.as_bytes())
-    }
 }
 
 fn expected(shape: &Shape) -> &'static str {

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
 use serde_json::{Map, Number, Value};
@@ -25,6 +26,8 @@ pub const MAX_DEPTH: usize = 256;
 /// Nodes that aliases may add in one document: far above any real file's
 /// use of anchors, far below what a billion-laughs document asks for.
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
+
+const MERGE_NEEDS_MAPPINGS: &str = "a merge key (<<) needs a mapping or a list of mappings";
 
 /// Where in the text, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,8 +258,12 @@ impl<'a> Builder<'a> {
     fn event(&mut self, event: Event<'_>, span: Span) -> Step {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = scalar_value(&text, style, tag.as_deref())
-                    .map_err(|reason| self.error(span, reason, true))?;
+                let value = match scalar_value(&text, style, tag.as_deref()) {
+                    Err(_) if self.expects_key() && is_non_finite(&text, style, tag.as_deref()) => {
+                        Value::String(non_finite_key(&text).to_owned())
+                    }
+                    value => value.map_err(|reason| self.error(span, reason, true))?,
+                };
                 if self.expects_key() {
                     let merge = style == ScalarStyle::Plain
                         && text == "<<"
@@ -298,6 +305,11 @@ impl<'a> Builder<'a> {
                     let key = key_string(value).map_err(|r| self.error(span, r, true))?;
                     self.set_slot(Slot::Value(key));
                     return Ok(None);
+                }
+                // go-yaml v2 merges an alias only when it names a mapping
+                // (a list of mappings must be written out).
+                if self.expects_merge() && !value.is_object() {
+                    return Err(self.error(span, MERGE_NEEDS_MAPPINGS, true));
                 }
                 self.deliver(value, 0, span)
             }
@@ -348,6 +360,16 @@ impl<'a> Builder<'a> {
         )
     }
 
+    fn expects_merge(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Mapping {
+                slot: Slot::MergeValue,
+                ..
+            })
+        )
+    }
+
     fn set_slot(&mut self, next: Slot) {
         if let Some(Frame::Mapping { slot, .. }) = self.stack.last_mut() {
             *slot = next;
@@ -380,13 +402,7 @@ impl<'a> Builder<'a> {
                                     _ => None,
                                 })
                                 .collect(),
-                            _ => {
-                                return Err(self.error(
-                                    span,
-                                    "a merge key (<<) needs a mapping or a list of mappings",
-                                    true,
-                                ))
-                            }
+                            _ => return Err(self.error(span, MERGE_NEEDS_MAPPINGS, true)),
                         };
                         // go-yaml v2 merges where the `<<` stands: over the keys
                         // before it, and the earlier of several mappings wins.
@@ -494,12 +510,9 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Val
     let wrong = |what: &str| format!("a value tagged !!{what} is not a valid {what}");
     match tag.suffix.as_str() {
         "binary" => {
-            let clean: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(clean)
-                .map_err(|_| "a !!binary value is not valid base64".to_owned())?;
-            // JSON strings are text: Go's encoder replaces invalid UTF-8 too.
-            Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            let bytes = decode_go_base64(text)
+                .ok_or_else(|| "a !!binary value is not valid base64".to_owned())?;
+            Ok(Value::String(go_json_text(&bytes)))
         }
         "int" => match resolve_plain(text) {
             Scalar::Int(_) | Scalar::Uint(_) => plain_value(text),
@@ -523,6 +536,47 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Val
     }
 }
 
+/// Base64 as Go's `base64.StdEncoding` decodes it (for `!!binary` and for
+/// `[]byte` fields): padded, `\r` and `\n` skipped, unused trailing bits
+/// allowed.
+pub(crate) fn decode_go_base64(text: &str) -> Option<Vec<u8>> {
+    const GO_STD: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+            .with_decode_allow_trailing_bits(true),
+    );
+    if text.contains(['\r', '\n']) {
+        let joined: Vec<u8> = text
+            .bytes()
+            .filter(|b| !matches!(b, b'\r' | b'\n'))
+            .collect();
+        GO_STD.decode(joined).ok()
+    } else {
+        GO_STD.decode(text).ok()
+    }
+}
+
+/// Bytes as a JSON string, the way Go's encoder writes them: every byte
+/// that does not begin valid UTF-8 becomes U+FFFD.
+fn go_json_text(mut bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                text.push_str(valid);
+                return text;
+            }
+            Err(e) => {
+                let (valid, invalid) = bytes.split_at(e.valid_up_to());
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                text.push('\u{FFFD}');
+                bytes = &invalid[1..];
+            }
+        }
+    }
+}
+
 pub(super) fn plain_value(text: &str) -> Result<Value, String> {
     Ok(match resolve_plain(text) {
         Scalar::Null => Value::Null,
@@ -539,6 +593,27 @@ pub(super) fn plain_value(text: &str) -> Result<Value, String> {
 
 fn float(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+/// `.inf`, `-.inf` or `.nan`, plain or tagged `!!float`.
+fn is_non_finite(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> bool {
+    let float = match tag {
+        None => style == ScalarStyle::Plain,
+        Some(tag) => is_core(tag, "float"),
+    };
+    float && resolve_plain(text) == Scalar::NonFinite
+}
+
+/// A non-finite float key as sigs.k8s.io/yaml writes it: JSON has no
+/// infinity, but a key is text.
+fn non_finite_key(text: &str) -> &'static str {
+    if text.starts_with('-') {
+        "-.inf"
+    } else if text.to_ascii_lowercase().contains("nan") {
+        ".nan"
+    } else {
+        ".inf"
+    }
 }
 
 /// A map key as sigs.k8s.io/yaml turns it into a JSON object key.
@@ -620,8 +695,10 @@ mod tests {
             value["quoted"],
             json!({"<<": {"server": "https://a", "ca": "x"}})
         );
-        let err = read_first("a: {<<: [1]}\n").unwrap_err();
-        assert!(err.reason.contains("merge"), "{err}");
+        for bad in ["a: {<<: [1]}\n", "l: &l [{a: 1}]\nm: {<<: *l}\n"] {
+            let err = read_first(bad).unwrap_err();
+            assert!(err.reason.contains("merge") && err.kubectl_refuses, "{err}");
+        }
     }
 
     #[test]
@@ -646,6 +723,23 @@ mod tests {
         ] {
             assert!(read_first(bad).unwrap_err().kubectl_refuses, "{bad}");
         }
+    }
+
+    #[test]
+    fn non_finite_keys_are_text_as_kubectl_makes_them() {
+        assert_eq!(
+            read("{.inf: a, +.Inf: b, -.INF: c, .NaN: d, !!float .nan: e}\n"),
+            json!({".inf": "b", "-.inf": "c", ".nan": "e"})
+        );
+        assert!(read_first("{a: .inf}\n").unwrap_err().kubectl_refuses);
+    }
+
+    #[test]
+    fn binary_is_go_base64_and_invalid_utf8_becomes_one_replacement_per_byte() {
+        assert_eq!(
+            read("a: !!binary QR==\nb: !!binary YeKCYg==\nc: !!binary gA==\n"),
+            json!({"a": "A", "b": "a\u{FFFD}\u{FFFD}b", "c": "\u{FFFD}"})
+        );
     }
 
     #[test]
