@@ -7,11 +7,16 @@
 #  3. merging one cluster into kubeconfigs of 50, 500, 5,000 and 20,000 contexts,
 #     beside `kubectl config set-context` on the same files: time and peak memory;
 #  4. 100 clusters in one call with 100 ms of fake-cloud latency, against the
-#     bound set by 8 concurrent fetches and TKE's 20 requests/s.
-# Usage: scripts/bench-process.sh [runs]   (default 20 runs per measurement)
+#     bound set by 8 concurrent fetches and TKE's 20 requests/s;
+#  5. `kubefetch list` on kubeconfigs of 500 and 5,000 kubefetch contexts beside
+#     `kubectl config get-contexts` on the same files.
+# Usage: scripts/bench-process.sh [runs] [sections]   (default 20 runs per
+# measurement; sections: a comma-separated subset of fetch,merge,many,list)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
+sections=${2:-fetch,merge,many,list}
+want() { [[ ",$sections," == *",$1,"* ]]; }
 
 cargo build --locked --quiet --release -p kubefetch -p fakecloud
 bin="$PWD/target/release"
@@ -52,6 +57,7 @@ peak_kb() {
   cat "$work/peak"
 }
 
+if want fetch; then
 echo "# whole process, $runs runs each (mean ms)"
 kf=$(mean_ms "$runs" : "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig -)
 curl_ms=$(mean_ms "$runs" : curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
@@ -69,7 +75,9 @@ if python3 -m venv "$work/venv" >/dev/null 2>&1 && "$work/venv/bin/pip" install 
 else
   echo "tccli: could not be installed in a virtualenv; skipped"
 fi
+fi
 
+if want merge; then
 echo
 echo "# merge one cluster into an N-context kubeconfig (mean ms, peak RSS KB)"
 printf '%-8s %-22s %-22s %s\n' contexts kubefetch kubectl "kubectl/kubefetch"
@@ -88,7 +96,31 @@ for n in 50 500 5000 20000; do
   fi
   printf '%-8s %-22s %-22s %s\n' "$n" "$k_ms ms, $k_kb KB" "$c_ms ms, $c_kb KB" "$ratio"
 done
+fi
 
+if want list; then
+echo
+echo "# list an N-context kubeconfig, every context written by kubefetch (mean ms, peak RSS KB)"
+printf '%-8s %-22s %-22s %-22s %s\n' contexts "kubefetch list" "kubefetch list --all" "kubectl get-contexts" "kubectl/kubefetch list"
+for n in 500 5000; do
+  python3 scripts/gen-kubeconfig.py "$n" "$work/list-$n.yaml" kubefetch
+  r=$(( n >= 5000 ? (runs + 1) / 2 : runs ))
+  l_ms=$(mean_ms "$r" : "$bin/kubefetch" list --kubeconfig "$work/list-$n.yaml")
+  l_kb=$(peak_kb : "$bin/kubefetch" list --kubeconfig "$work/list-$n.yaml")
+  a_ms=$(mean_ms "$r" : "$bin/kubefetch" list --all --kubeconfig "$work/list-$n.yaml")
+  a_kb=$(peak_kb : "$bin/kubefetch" list --all --kubeconfig "$work/list-$n.yaml")
+  if command -v kubectl >/dev/null 2>&1; then
+    c_ms=$(mean_ms "$r" : kubectl config get-contexts --kubeconfig "$work/list-$n.yaml")
+    c_kb=$(peak_kb : kubectl config get-contexts --kubeconfig "$work/list-$n.yaml")
+    ratio=$(awk -v a="$c_ms" -v b="$l_ms" 'BEGIN { printf "%.1fx", a / b }')
+  else
+    c_ms="n/a" c_kb="n/a" ratio="(no kubectl)"
+  fi
+  printf '%-8s %-22s %-22s %-22s %s\n' "$n" "$l_ms ms, $l_kb KB" "$a_ms ms, $a_kb KB" "$c_ms ms, $c_kb KB" "$ratio"
+done
+fi
+
+if want many; then
 echo
 echo "# 100 clusters in one call, 100 ms latency per answer"
 kill "$cloud_pid"
@@ -105,3 +137,4 @@ many_ms=$(mean_ms 3 : "$bin/kubefetch" tke $ids --region ap-guangzhou --kubeconf
 # 100 requests spaced 50 ms apart (20/s) start over 4.95 s, the last answers 100 ms later;
 # 8 at once alone would allow ceil(100/8) * 100 ms = 1.3 s.
 echo "kubefetch tke <100 ids>: $many_ms ms; bound 5050 ms ($(awk -v a="$many_ms" 'BEGIN { printf "%.2fx", a / 5050 }') of the bound)"
+fi

@@ -38,6 +38,13 @@ if "$bin/kubefetch" --help | grep -q '^  cce'; then
   step grep -E '^(kind|  name):' "$work/proxy-agent.yaml"
 fi
 
+step "$bin/kubefetch" list
+step "$bin/kubefetch" refresh --expiring-within 7d --dry-run
+step "$bin/kubefetch" refresh --all
+step "$bin/kubefetch" remove tke-cls-b --dry-run
+step "$bin/kubefetch" remove tke-cls-b
+step "$bin/kubefetch" list --output json
+
 if command -v kubectl >/dev/null 2>&1; then
   step kubectl config get-contexts
   step kubectl --context tke-cls-65r1c5nu get --raw /version

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::Failure;
+use crate::error::{ErrorKind, Failure};
 use crate::ui::{redact_userinfo, Ui};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,11 @@ pub fn finish(rows: &[Row], output: Output, ui: Ui) -> i32 {
             Err(failure) => eprintln!("{}", failure.render()),
         }
     }
-    if output == Output::Json {
-        print_json(rows);
+    let code = exit_code(rows);
+    match output {
+        Output::Json => print_json(rows, code),
+        Output::Text => code,
     }
-    exit_code(rows)
 }
 
 /// A failure before any cluster was asked for: said once on stderr, and
@@ -62,7 +63,7 @@ pub fn fail_all(provider: &str, cluster_ids: &[String], output: Output, failure:
                 outcome: Err(failure.clone()),
             })
             .collect();
-        print_json(&rows);
+        return print_json(&rows, failure.kind.exit_code());
     }
     failure.kind.exit_code()
 }
@@ -73,9 +74,16 @@ pub fn exit_code(rows: &[Row]) -> i32 {
         .map_or(0, |failure| failure.kind.exit_code())
 }
 
-fn print_json(rows: &[Row]) {
+/// Prints the summary. The exit code stays the first failure's `code`;
+/// when all succeeded, a summary that could not be printed is the failure.
+fn print_json(rows: &[Row], code: i32) -> i32 {
     let summary: Vec<Value> = rows.iter().map(summary_object).collect();
-    print_stdout(&format!("{}\n", Value::Array(summary)));
+    let printed = print_data(&format!("{}\n", Value::Array(summary)), code);
+    if code != 0 {
+        code
+    } else {
+        printed
+    }
 }
 
 fn summary_object(row: &Row) -> Value {
@@ -109,17 +117,38 @@ fn summary_object(row: &Row) -> Value {
     Value::Object(object)
 }
 
-/// stdout is data: one write, and a closed pipe is not a panic.
-pub fn print_stdout(text: &str) {
+/// stdout is data: one write. One that fails (a full disk, a closed
+/// pipe) is a failure: a CI job must not go on with an empty kubeconfig.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| {
+            Failure::new(ErrorKind::Kubeconfig, format!("cannot write to stdout: {e}")).with_hint(
+                Some(
+                    "what stdout is redirected to did not take it (check its free disk space); the output there is incomplete"
+                        .to_string(),
+                ),
+            )
+        })
+}
+
+/// A command's data on stdout, then `code`; or the failure to write it,
+/// said on stderr, and its exit code.
+pub fn print_data(text: &str, code: i32) -> i32 {
+    match print_stdout(text) {
+        Ok(()) => code,
+        Err(failure) => {
+            eprintln!("{}", failure.render());
+            failure.kind.exit_code()
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
     fn row(outcome: Result<Success, Failure>, context: Option<&str>) -> Row {
         Row {

@@ -373,6 +373,13 @@ fn fetch(
         Some(path) => Target::File(Some(path.clone())),
         None => Target::File(None),
     };
+    let output = output(args.request.call.output);
+    if target == Target::Stdout && output == Output::Json {
+        return Err(UsageError::new(
+            "--kubeconfig - and --output json would both write to stdout",
+        )
+        .with_hint("write the kubeconfig to a file with --kubeconfig FILE (created 0600), or drop --output json"));
+    }
     let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call, env));
     provider.private = args.private;
     provider.ttl_minutes = args.ttl.as_deref().map(parse_ttl_minutes).transpose()?;
@@ -386,7 +393,7 @@ fn fetch(
         target,
         context_name: args.context_name.clone(),
         force: args.force,
-        output: output(args.request.call.output),
+        output,
         verbosity: Verbosity::from_args(&args.request.call.verbosity),
         lock_timeout: lock_timeout(env)?,
     })
@@ -697,5 +704,15 @@ mod tests {
             Target::Stdout
         );
         assert_eq!(settings(&["c"]).unwrap().target, Target::File(None));
+    }
+
+    #[test]
+    fn the_kubeconfig_and_the_json_summary_cannot_share_stdout() {
+        let refused = settings(&["c", "--kubeconfig", "-", "--output", "json"]).unwrap_err();
+        assert_eq!(refused.failure.kind, crate::error::ErrorKind::Usage);
+        let message = &refused.failure.message;
+        assert!(message.contains("both write to stdout"), "{message}");
+        assert!(refused.failure.hint.unwrap().contains("--kubeconfig FILE"));
+        assert!(settings(&["c", "--kubeconfig", "f", "--output", "json"]).is_ok());
     }
 }

@@ -453,3 +453,43 @@ fn no_credential_crosses_a_plain_http_proxy_hop() {
     assert_code(&out, 0);
     assert!(proxy.heads().is_empty(), "{:?}", proxy.heads());
 }
+
+// ------------------------------------------------------------------- stdout
+
+fn to_dev_full(cmd: &mut std::process::Command) -> std::process::Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    cmd.stdout(full).output().unwrap()
+}
+
+#[test]
+fn a_failed_write_to_stdout_is_exit_6() {
+    let s = Sandbox::new();
+    for extra in [&["--kubeconfig", "-"][..], &["--output", "json"][..]] {
+        let out = to_dev_full(s.command().args(TKE).args(extra));
+        assert_code(&out, 6);
+        let err = stderr(&out);
+        assert!(
+            err.contains("cannot write to stdout") && err.contains("No space left"),
+            "{err}"
+        );
+        assert!(!err.contains("Wrote context"), "{err}");
+    }
+}
+
+#[test]
+fn the_kubeconfig_and_the_json_summary_cannot_share_stdout() {
+    let s = Sandbox::new();
+    let out = s.run(&[&TKE[..], &["--kubeconfig", "-", "--output", "json"][..]].concat());
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("--kubeconfig - and --output json"),
+        "{}",
+        stderr(&out)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary[0]["error"]["kind"], "usage");
+    assert!(s.cloud.requests().is_empty());
+}

@@ -236,13 +236,6 @@ fn no_scenario_prints_a_secret() {
             |_| {},
         ));
         run(scenario(
-            &format!("{p} stdout json"),
-            0,
-            &with(&["--kubeconfig", "-", "--output", "json", "-v"]),
-            &[],
-            |_| {},
-        ));
-        run(scenario(
             &format!("{p} wrong secret"),
             3,
             &with(&["-vv", "--output", "json"]),

@@ -642,8 +642,6 @@ fn verbose_output_never_shows_secrets() {
             "-vv",
             "--kubeconfig",
             "-",
-            "--output",
-            "json",
         ])
         .output()
         .unwrap();

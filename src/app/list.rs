@@ -8,7 +8,7 @@ use crate::env::Env;
 use crate::kubeconfig::certificate;
 use crate::kubeconfig::provenance::format_timestamp;
 use crate::kubeconfig::set::{Entry, KubeconfigSet};
-use crate::report::{print_stdout, Output};
+use crate::report::{print_data, Output};
 use crate::settings::ListInvocation;
 use crate::ui::Ui;
 
@@ -58,8 +58,7 @@ pub fn run(invocation: ListInvocation, env: Env, ui: Ui) -> i32 {
             Value::Array(rows.iter().map(|r| object(r, now)).collect())
         ),
     };
-    print_stdout(&text);
-    0
+    print_data(&text, 0)
 }
 
 /// The set's contexts kubefetch wrote, or with `all` every context.

@@ -12,7 +12,7 @@ use crate::kubeconfig::model::Kubeconfig;
 use crate::kubeconfig::provenance::Provenance;
 use crate::kubeconfig::set::{Entry, KubeconfigSet};
 use crate::kubeconfig::store::{update, StoreOptions};
-use crate::report::print_stdout;
+use crate::report::print_data;
 use crate::settings::RemoveInvocation;
 use crate::ui::Ui;
 
@@ -69,8 +69,7 @@ pub fn run(invocation: RemoveInvocation, env: Env) -> i32 {
     }
     let plans = plan(&set, &doomed);
     if invocation.dry_run {
-        print_stdout(&dry_run(&set, &plans));
-        return 0;
+        return print_data(&dry_run(&set, &plans), 0);
     }
     let mut code = 0;
     for (index, plan) in plans.iter().enumerate() {
