@@ -208,7 +208,7 @@ fn fetch(s: &Sandbox, config: &Path, extra: &[&str]) -> std::process::Output {
 
 /// The file as kubefetch's model holds it, unknown fields included.
 fn model(bytes: &[u8]) -> Result<Value, String> {
-    let parsed = Kubeconfig::parse_bytes(bytes)
+    let parsed = Kubeconfig::parse_bytes(bytes.to_vec())
         .map_err(|e| format!("kubefetch's model cannot read the file kubectl loads: {e}"))?;
     Ok(serde_json::to_value(parsed).expect("a kubeconfig is JSON"))
 }

@@ -722,6 +722,15 @@ fn bad_input_changes_nothing() {
         assert_eq!(snapshot(), before, "{args:?} changed a file");
     }
     assert_eq!(t.s.cloud.requests().len(), requests, "a request was sent");
+    let out = t.run(&["refresh", "foreign", "nope", "--output", "json"]);
+    assert_code(&out, 6);
+    let summary = json(&out);
+    assert_eq!(
+        by_context(&summary, "foreign")["error"]["kind"],
+        "kubeconfig"
+    );
+    assert_eq!(by_context(&summary, "nope")["error"]["kind"], "not_found");
+    assert_eq!(snapshot(), before);
 
     // An invalid file anywhere in the set: exit 6, nothing on stdout, no change.
     std::fs::write(&t.second, "contexts: [unclosed\n").unwrap();

@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, text)) = data.split_first() else {
         return;
     };
-    let Ok(mut config) = Kubeconfig::parse_bytes(text) else {
+    let Ok(mut config) = Kubeconfig::parse_bytes(text.to_vec()) else {
         return;
     };
     let before = config.clone();

@@ -41,12 +41,8 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
     };
     let (targets, unreadable) = match select(&set, &invocation, env.now()) {
         Ok(selected) => selected,
-        Err(failures) => {
-            for failure in &failures[1..] {
-                eprintln!("{}", failure.render());
-            }
-            return report::fail_all(COMMAND, &[], output, &failures[0]);
-        }
+        // Nothing is sent: each bad name is reported, the first sets the exit code.
+        Err(refused) => return report::finish(&refused, output, ui),
     };
     if invocation.dry_run {
         let lines: String = targets
@@ -74,12 +70,12 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
 
 /// The contexts to refresh, and a failed row for each selected context whose
 /// provenance cannot be read. A bad name fails the whole command before
-/// any request: every failure is returned, the first decides the exit code.
+/// any request, with a failed row for each bad name.
 fn select(
     set: &KubeconfigSet,
     invocation: &RefreshInvocation,
     now: DateTime<Utc>,
-) -> Result<(Vec<Target>, Vec<Row>), Vec<Failure>> {
+) -> Result<(Vec<Target>, Vec<Row>), Vec<Row>> {
     let entries = set.entries();
     let chosen: Vec<&Entry<'_>> = match &invocation.selection {
         Selection::Named(names) => {
@@ -87,18 +83,18 @@ fn select(
             let mut failures = Vec::new();
             for name in names {
                 match entries.iter().find(|e| &e.context.name == name) {
-                    None => failures.push(unknown_context(
+                    None => failures.push(failed_row(name, unknown_context(
                         COMMAND,
                         name,
                         set,
                         "`kubefetch list` shows the contexts kubefetch wrote",
-                    )),
-                    Some(entry) if entry.provenance.is_none() => failures.push(foreign_context(
+                    ))),
+                    Some(entry) if entry.provenance.is_none() => failures.push(failed_row(name, foreign_context(
                         COMMAND,
                         name,
                         &entry.file.path,
                         "only contexts with a kubefetch extension can be refreshed; fetch the cluster with its fetch command",
-                    )),
+                    ))),
                     Some(entry) => chosen.push(entry),
                 }
             }
@@ -144,6 +140,16 @@ fn select(
         }
     }
     Ok((targets, unreadable))
+}
+
+/// A context that failed before its provider was known.
+fn failed_row(context: &str, failure: Failure) -> Row {
+    Row {
+        provider: String::new(),
+        cluster_id: String::new(),
+        context: Some(context.to_string()),
+        outcome: Err(failure),
+    }
 }
 
 /// Fetches every target (providers shared by targets with the same options)

@@ -85,9 +85,15 @@ impl AtomicFile {
     /// Sets `mode`, writes and fsyncs `bytes`, renames onto the target and
     /// fsyncs the directory so that the rename itself survives a power loss.
     /// Returns the target.
-    pub fn commit(
+    pub fn commit(self, bytes: &[u8], mode: u32, replace: Replace) -> Result<PathBuf, CommitError> {
+        self.commit_with(|file| file.write_all(bytes), mode, replace)
+    }
+
+    /// As `commit`, with the content written by `write` (a large text need
+    /// not exist in memory at once).
+    pub fn commit_with(
         mut self,
-        bytes: &[u8],
+        write: impl FnOnce(&mut File) -> io::Result<()>,
         mode: u32,
         replace: Replace,
     ) -> Result<PathBuf, CommitError> {
@@ -95,7 +101,7 @@ impl AtomicFile {
         // After any chown, which may clear set-id bits.
         file.set_permissions(Permissions::from_mode(mode))
             .map_err(CommitError::Write)?;
-        file.write_all(bytes).map_err(CommitError::Write)?;
+        write(file).map_err(CommitError::Write)?;
         file.sync_all().map_err(CommitError::Write)?;
         let persisted = match replace {
             Replace::Always => self.temp.persist(&self.target),

@@ -196,52 +196,100 @@ impl Kubeconfig {
     }
 
     /// Reads a file's bytes: UTF-8, or UTF-16/32 with a byte-order mark.
-    pub fn parse_bytes(bytes: &[u8]) -> Result<Kubeconfig, ModelError> {
-        let text = yaml::decode(bytes).map_err(|e| {
-            ModelError(ReadError {
-                position: None,
-                path: Vec::new(),
-                reason: e.to_string(),
-                kubectl_refuses: true,
-            })
-        })?;
-        Kubeconfig::parse(&text)
+    /// The bytes are freed once read, before the model is filled: a large
+    /// file is held twice at most.
+    pub fn parse_bytes(bytes: Vec<u8>) -> Result<Kubeconfig, ModelError> {
+        let tree = {
+            let text = yaml::decode(&bytes).map_err(|e| {
+                ModelError(ReadError {
+                    position: None,
+                    path: Vec::new(),
+                    reason: e.to_string(),
+                    kubectl_refuses: true,
+                })
+            })?;
+            checked_tree(&text)?
+        };
+        drop(bytes);
+        from_tree(tree)
     }
 
     /// Reads YAML or JSON (JSON is YAML) with kubectl's meaning. An empty
     /// or `null` document is an empty kubeconfig, as kubectl treats it.
     pub fn parse(text: &str) -> Result<Kubeconfig, ModelError> {
-        let tree = yaml::read_first(text).map_err(ModelError)?;
-        if tree.is_null() {
-            return Ok(Kubeconfig::new());
-        }
-        // kubectl refuses more than wrong types (bad base64, a name used
-        // twice): check all of it first, to say where.
-        if let Some((path, reason)) = schema::first_mismatch(&tree) {
-            return Err(ModelError(ReadError {
-                position: yaml::position_of(text, &path),
-                path,
-                reason,
-                kubectl_refuses: true,
-            }));
-        }
-        // The schema covers every field the model types: this is a backstop
-        // whose message must not quote the value (serde's would).
-        serde_json::from_value(tree).map_err(|_| {
-            ModelError(ReadError {
-                position: None,
-                path: Vec::new(),
-                reason: "a field has the wrong type".to_owned(),
-                kubectl_refuses: true,
-            })
-        })
+        from_tree(checked_tree(text)?)
     }
 
     pub fn to_yaml(&self) -> String {
-        // Strings, numbers, and maps with string keys: conversion cannot fail.
-        let value = serde_json::to_value(self).expect("a kubeconfig converts to a JSON value");
-        yaml::to_block_yaml(&value)
+        yaml::to_block_yaml(&self.to_tree())
     }
+
+    /// Writes `to_yaml`'s text to `sink` one list entry at a time, each
+    /// freed once written: a large file is never in memory twice.
+    pub fn write_yaml<W: std::io::Write>(mut self, sink: W) -> std::io::Result<W> {
+        let mut clusters = std::mem::take(&mut self.clusters);
+        let mut users = std::mem::take(&mut self.users);
+        let mut contexts = std::mem::take(&mut self.contexts);
+        // Everything else, in the order `to_yaml` writes it.
+        let Value::Object(fields) = self.to_tree() else {
+            unreachable!("a kubeconfig is a mapping");
+        };
+        drop(self);
+        let mut writer = yaml::BlockWriter::new(sink);
+        for (key, value) in &fields {
+            match key.as_str() {
+                "clusters" => writer.list_entry(key, as_values(std::mem::take(&mut clusters)))?,
+                "users" => writer.list_entry(key, as_values(std::mem::take(&mut users)))?,
+                "contexts" => writer.list_entry(key, as_values(std::mem::take(&mut contexts)))?,
+                _ => writer.entry(key, value)?,
+            }
+        }
+        writer.finish()
+    }
+
+    fn to_tree(&self) -> Value {
+        // Strings, numbers, and maps with string keys: conversion cannot fail.
+        serde_json::to_value(self).expect("a kubeconfig converts to a JSON value")
+    }
+}
+
+/// The first document's tree, with every field the model types checked.
+fn checked_tree(text: &str) -> Result<Value, ModelError> {
+    let tree = yaml::read_first(text).map_err(ModelError)?;
+    // kubectl refuses more than wrong types (bad base64, a name used
+    // twice): check all of it first, to say where.
+    if let Some((path, reason)) = schema::first_mismatch(&tree) {
+        return Err(ModelError(ReadError {
+            position: yaml::position_of(text, &path),
+            path,
+            reason,
+            kubectl_refuses: true,
+        }));
+    }
+    Ok(tree)
+}
+
+fn from_tree(tree: Value) -> Result<Kubeconfig, ModelError> {
+    if tree.is_null() {
+        return Ok(Kubeconfig::new());
+    }
+    // The schema covers every field the model types: this is a backstop
+    // whose message must not quote the value (serde's would).
+    serde_json::from_value(tree).map_err(|_| {
+        ModelError(ReadError {
+            position: None,
+            path: Vec::new(),
+            reason: "a field has the wrong type".to_owned(),
+            kubectl_refuses: true,
+        })
+    })
+}
+
+/// List entries as trees, made one at a time and dropped as they go.
+fn as_values<T: Serialize>(items: Vec<T>) -> impl Iterator<Item = Value> {
+    items.into_iter().map(|item| {
+        serde_json::to_value(item).expect("a kubeconfig entry converts to a JSON value")
+    })
 }
 
 /// A JSON `null` leaves a field at its zero value, as in Go; kubectl
@@ -371,6 +419,15 @@ futureTopLevel:
 
     fn as_value(text: &str) -> Value {
         yaml::read_first(text).unwrap()
+    }
+
+    #[test]
+    fn writing_to_a_sink_writes_the_same_text() {
+        for text in [REALISTIC, "", "clusters: null\nfuture: 1\n"] {
+            let parsed = Kubeconfig::parse(text).unwrap();
+            let streamed = parsed.clone().write_yaml(Vec::new()).unwrap();
+            assert_eq!(String::from_utf8(streamed).unwrap(), parsed.to_yaml());
+        }
     }
 
     #[test]
@@ -509,11 +566,11 @@ second: document
                 });
             }
             assert_eq!(
-                Kubeconfig::parse_bytes(&bytes).unwrap().contexts[0].name,
+                Kubeconfig::parse_bytes(bytes).unwrap().contexts[0].name,
                 "é"
             );
         }
-        let err = Kubeconfig::parse_bytes(b"kind: \xff\n").unwrap_err();
+        let err = Kubeconfig::parse_bytes(b"kind: \xff\n".to_vec()).unwrap_err();
         assert_eq!(err.to_string(), "not a valid kubeconfig: not UTF-8 text (invalid at byte 6) (kubectl cannot load it either)");
     }
 

@@ -95,20 +95,6 @@ impl KubeconfigSet {
         entries
     }
 
-    /// Every file's context of this name, in file order.
-    pub fn contexts_named<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> impl Iterator<Item = (&'a SetFile, &'a NamedContext)> + 'a {
-        self.files.iter().flat_map(move |file| {
-            file.config
-                .contexts
-                .iter()
-                .filter(move |c| c.name == name)
-                .map(move |c| (file, c))
-        })
-    }
-
     /// The user entry kubectl would use for this name: the first in the set.
     pub fn user(&self, name: &str) -> Option<&NamedUser> {
         self.files
@@ -171,7 +157,6 @@ mod tests {
         assert_eq!(names, ["shared", "only-b"]);
         assert_eq!(entries[0].file.path, a);
         assert_eq!(set.current_context(), Some("shared"));
-        assert_eq!(set.contexts_named("shared").count(), 2);
         assert_eq!(
             set.user("u").unwrap().user.token.as_ref().unwrap().expose(),
             "a"

@@ -119,7 +119,7 @@ pub fn read(path: &Path) -> Result<Option<Kubeconfig>, StoreError> {
     if mode.is_none() {
         return Ok(None);
     }
-    Kubeconfig::parse_bytes(&text)
+    Kubeconfig::parse_bytes(text)
         .map(Some)
         .map_err(|source| StoreError::Invalid {
             path: path.to_path_buf(),
@@ -238,7 +238,7 @@ pub fn update<R>(
             path = target.display(),
         ));
     }
-    let mut config = Kubeconfig::parse_bytes(&bytes).map_err(|source| StoreError::Invalid {
+    let mut config = Kubeconfig::parse_bytes(bytes).map_err(|source| StoreError::Invalid {
         path: target.clone(),
         source,
     })?;
@@ -246,13 +246,7 @@ pub fn update<R>(
         path: target.clone(),
         source,
     })?;
-    replace_atomically(
-        &target,
-        dir,
-        config.to_yaml().as_bytes(),
-        mode,
-        existing.as_ref(),
-    )?;
+    replace_atomically(&target, dir, config, mode, existing.as_ref())?;
     drop(acquired.guard);
 
     Ok(Written {
@@ -325,7 +319,7 @@ fn read_existing(path: &Path) -> Result<(Vec<u8>, Option<Existing>), StoreError>
 fn replace_atomically(
     target: &Path,
     dir: &Path,
-    content: &[u8],
+    config: Kubeconfig,
     mode: u32,
     existing: Option<&Existing>,
 ) -> Result<(), StoreError> {
@@ -341,19 +335,23 @@ fn replace_atomically(
                 source,
             })?;
     }
-    file.commit(content, mode, Replace::Always)
-        .map(drop)
-        .map_err(|e| match e {
-            CommitError::Write(source) => temp_error(source),
-            CommitError::Rename(source) => StoreError::Replace {
-                path: target.to_path_buf(),
-                source,
-            },
-            CommitError::SyncDir(source) => StoreError::SyncDir {
-                dir: dir.to_path_buf(),
-                source,
-            },
-        })
+    file.commit_with(
+        |file| config.write_yaml(file).map(drop),
+        mode,
+        Replace::Always,
+    )
+    .map(drop)
+    .map_err(|e| match e {
+        CommitError::Write(source) => temp_error(source),
+        CommitError::Rename(source) => StoreError::Replace {
+            path: target.to_path_buf(),
+            source,
+        },
+        CommitError::SyncDir(source) => StoreError::SyncDir {
+            dir: dir.to_path_buf(),
+            source,
+        },
+    })
 }
 
 #[cfg(test)]

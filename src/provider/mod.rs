@@ -73,17 +73,9 @@ impl Provider {
         Ok(Provider { config, api })
     }
 
-    pub fn kind(&self) -> ProviderKind {
-        self.config.kind
-    }
-
     /// The prefix of entry names and the `provider` of the provenance.
     pub fn name(&self) -> &'static str {
         self.config.kind.name()
-    }
-
-    pub fn config(&self) -> &ProviderConfig {
-        &self.config
     }
 
     /// The region in use, wherever it came from.

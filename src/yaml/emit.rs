@@ -21,7 +21,9 @@ const LONGEST_IMPLICIT_KEY: usize = 1024;
 
 /// The document as block YAML, ending with a newline.
 pub fn to_block_yaml(value: &Value) -> String {
-    let mut out = String::new();
+    // Sized up front: a kubeconfig can be tens of megabytes, and growing
+    // the text by doubling would hold two copies of it at once.
+    let mut out = String::with_capacity(estimated_len(value, 0));
     match value {
         Value::Object(map) if !map.is_empty() => mapping(&mut out, map, 0, false),
         Value::Array(items) if !items.is_empty() => sequence(&mut out, items, 0),
@@ -33,6 +35,86 @@ pub fn to_block_yaml(value: &Value) -> String {
     out
 }
 
+/// A top-level mapping written entry by entry to `sink`, so that a large
+/// document never exists as one text: each list item can be made, written
+/// and dropped in turn. The text is exactly what `to_block_yaml` writes
+/// for the same mapping.
+pub struct BlockWriter<W: std::io::Write> {
+    buffer: String,
+    sink: W,
+}
+
+/// Written to the sink in pieces of about this size.
+const FLUSH_AT: usize = 64 * 1024;
+
+impl<W: std::io::Write> BlockWriter<W> {
+    pub fn new(sink: W) -> Self {
+        BlockWriter {
+            buffer: String::with_capacity(FLUSH_AT * 2),
+            sink,
+        }
+    }
+
+    /// `key: value` at the top level.
+    pub fn entry(&mut self, key: &str, value: &Value) -> std::io::Result<()> {
+        entry(&mut self.buffer, key, value, 0);
+        self.flush_if_full()
+    }
+
+    /// `key:` and a list whose items are made one at a time.
+    pub fn list_entry(
+        &mut self,
+        key: &str,
+        items: impl IntoIterator<Item = Value>,
+    ) -> std::io::Result<()> {
+        let mut items = items.into_iter().peekable();
+        if items.peek().is_none() {
+            return self.entry(key, &Value::Array(Vec::new()));
+        }
+        let indent = if push_key(&mut self.buffer, key, 0) {
+            2
+        } else {
+            0
+        };
+        self.buffer.push_str(":\n");
+        for item in items {
+            sequence(&mut self.buffer, std::slice::from_ref(&item), indent);
+            self.flush_if_full()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and hands back the sink.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.sink.write_all(self.buffer.as_bytes())?;
+        Ok(self.sink)
+    }
+
+    fn flush_if_full(&mut self) -> std::io::Result<()> {
+        if self.buffer.len() >= FLUSH_AT {
+            self.sink.write_all(self.buffer.as_bytes())?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+/// About the written size: text, keys, indentation and punctuation.
+fn estimated_len(value: &Value, indent: usize) -> usize {
+    match value {
+        Value::String(text) => text.len() + 8,
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| indent + key.len() + 4 + estimated_len(value, indent + 2))
+            .sum(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| indent + 2 + estimated_len(item, indent + 2))
+            .sum(),
+        _ => 24,
+    }
+}
+
 /// Entries at `indent`; with `continues_line` the first one follows a
 /// sequence dash already written on the current line.
 fn mapping(out: &mut String, map: &Map<String, Value>, indent: usize, continues_line: bool) {
@@ -40,22 +122,36 @@ fn mapping(out: &mut String, map: &Map<String, Value>, indent: usize, continues_
         if i > 0 || !continues_line {
             push_indent(out, indent);
         }
-        let key_start = out.len();
-        push_string(out, key);
-        if out.len() - key_start > LONGEST_IMPLICIT_KEY {
-            // `? key` then `: value`, the value nested one level deeper.
-            let written = out.split_off(key_start);
-            out.push_str("? ");
-            out.push_str(&written);
-            out.push('\n');
-            push_indent(out, indent);
-            value_after_colon(out, value, indent + 2, indent + 2);
-        } else {
-            // A sequence under a key sits at the key's own indentation, as
-            // kubectl writes `clusters:` followed by `- name: ...`.
-            value_after_colon(out, value, indent + 2, indent);
-        }
+        entry(out, key, value, indent);
     }
+}
+
+/// `key: value` once the indentation is written.
+fn entry(out: &mut String, key: &str, value: &Value, indent: usize) {
+    if push_key(out, key, indent) {
+        value_after_colon(out, value, indent + 2, indent + 2);
+    } else {
+        // A sequence under a key sits at the key's own indentation, as
+        // kubectl writes `clusters:` followed by `- name: ...`.
+        value_after_colon(out, value, indent + 2, indent);
+    }
+}
+
+/// Writes a key (indentation already written); a key too long to be
+/// implicit becomes `? key` with the colon on the next line at `indent`,
+/// and `true` says the value then nests one level deeper.
+fn push_key(out: &mut String, key: &str, indent: usize) -> bool {
+    let key_start = out.len();
+    push_string(out, key);
+    if out.len() - key_start <= LONGEST_IMPLICIT_KEY {
+        return false;
+    }
+    let written = out.split_off(key_start);
+    out.push_str("? ");
+    out.push_str(&written);
+    out.push('\n');
+    push_indent(out, indent);
+    true
 }
 
 /// `:` and the value: nested collections on the next lines, anything else inline.
@@ -427,5 +523,30 @@ empty-top: {}
             }
         }
         assert!(to_block_yaml(&json!({ "k".repeat(1025): 1 })).starts_with("? k"));
+    }
+
+    #[test]
+    fn the_block_writer_writes_what_to_block_yaml_writes() {
+        let long = "k".repeat(1100);
+        let document = json!({
+            "apiVersion": "v1",
+            "clusters": [{"name": "a", "cluster": {"server": "https://a"}}, {"name": "b"}],
+            "users": [],
+            long.clone(): [1, {"x": [2]}],
+            "contexts": [["nested"], "yes"],
+            "current-context": "a",
+        });
+        let mut writer = BlockWriter::new(Vec::new());
+        for (key, value) in document.as_object().unwrap() {
+            match value {
+                Value::Array(items) if key != "users" => {
+                    writer.list_entry(key, items.iter().cloned()).unwrap()
+                }
+                other => writer.entry(key, other).unwrap(),
+            }
+        }
+        let written = String::from_utf8(writer.finish().unwrap()).unwrap();
+        assert_eq!(written, to_block_yaml(&document));
+        round_trips(&document);
     }
 }

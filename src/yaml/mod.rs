@@ -9,7 +9,7 @@ mod read;
 mod resolve;
 
 pub use decode::{decode, DecodeError};
-pub use emit::to_block_yaml;
+pub use emit::{to_block_yaml, BlockWriter};
 pub(crate) use read::decode_go_base64;
 pub use read::{
     position_of, read_all, read_first, PathDisplay, Position, ReadError, Segment, MAX_ALIAS_NODES,
