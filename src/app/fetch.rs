@@ -245,7 +245,9 @@ fn write(
         return Ok(None);
     }
     match &invocation.target {
-        Target::Stdout => print_stdout(&standalone(&fetched).to_yaml()).map(|()| None),
+        Target::Stdout => {
+            print_stdout("the kubeconfig", &standalone(&fetched).to_yaml()).map(|()| None)
+        }
         Target::File(explicit) => {
             write_file(explicit.as_deref(), &fetched, invocation, switch, env, ui).map(Some)
         }

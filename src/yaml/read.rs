@@ -10,6 +10,7 @@
 //! within a budget and nesting is bounded, so a hostile document is refused
 //! in linear time instead of exhausting memory or the stack.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -103,13 +104,26 @@ pub fn read_first(text: &str) -> Result<Value, ReadError> {
 
 /// The first document through the full reader, without the fast path.
 pub(super) fn full_first(text: &str) -> Result<Value, ReadError> {
-    let mut documents = Builder::new(text).documents(1)?;
+    let text = yaml_1_1_breaks(text);
+    let mut documents = Builder::new(&text).documents(1)?;
     Ok(documents.pop().unwrap_or(Value::Null))
 }
 
 /// Every document of a multi-document text (manifests, not kubeconfigs).
 pub fn read_all(text: &str) -> Result<Vec<Value>, ReadError> {
-    Builder::new(text).documents(usize::MAX)
+    Builder::new(&yaml_1_1_breaks(text)).documents(usize::MAX)
+}
+
+/// NEL (U+0085) is a line break in YAML 1.1 and libyaml reads it as `\n`
+/// (so `"x<NEL>y"` is `"x y"` to kubectl); YAML 1.2 parsers read a character.
+/// LS and PS need nothing: YAML 1.1 keeps them in quoted text, and they
+/// break nothing else in a file kubectl loads.
+fn yaml_1_1_breaks(text: &str) -> Cow<'_, str> {
+    if text.contains('\u{85}') {
+        Cow::Owned(text.replace('\u{85}', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Where the node at `path` starts in the first document, to place an
@@ -123,7 +137,8 @@ pub fn position_of(text: &str, path: &[Segment]) -> Option<Position> {
     }
     let mut open: Vec<Open> = Vec::new();
     let mut found = None;
-    for item in Parser::new_from_str(text) {
+    let text = yaml_1_1_breaks(text);
+    for item in Parser::new_from_str(&text) {
         let Ok((event, span)) = item else { break };
         if let Some(Open::Mapping(key @ None)) = open.last_mut() {
             if let Event::Scalar(text, style, _, tag) = &event {
@@ -519,8 +534,8 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Val
             _ => Err(wrong("int")),
         },
         "float" => match resolve_plain(text) {
+            // go-yaml v2 converts a signed integer only, not one above 2^63-1.
             Scalar::Int(i) => Ok(float(i as f64)),
-            Scalar::Uint(u) => Ok(float(u as f64)),
             Scalar::Float(_) | Scalar::NonFinite => plain_value(text),
             _ => Err(wrong("float")),
         },
@@ -662,6 +677,7 @@ mod tests {
         for bad in [
             "a: !!int x\n",
             "a: !!bool 1\n",
+            "a: !!float 18446744073709551615\n",
             "a: !!null x\n",
             "a: !!binary '%%'\n",
         ] {
@@ -740,6 +756,17 @@ mod tests {
             read("a: !!binary QR==\nb: !!binary YeKCYg==\nc: !!binary gA==\n"),
             json!({"a": "A", "b": "a\u{FFFD}\u{FFFD}b", "c": "\u{FFFD}"})
         );
+    }
+
+    #[test]
+    fn nel_is_a_line_break_as_in_yaml_1_1() {
+        assert_eq!(
+            read("a: \"x\u{85}  y\"\nb: 'x\u{85}\u{85} y'\nc: \"x\u{2028}y\"\nd: \"\\N\"\n"),
+            json!({"a": "x y", "b": "x\ny", "c": "x\u{2028}y", "d": "\u{85}"})
+        );
+        // Lines are counted as kubectl counts them.
+        let at = position_of("a: 1\u{85}b: 2\n", &[Segment::Key("b".into())]);
+        assert_eq!(at, Some(Position { line: 2, column: 4 }));
     }
 
     #[test]
