@@ -50,7 +50,7 @@ pub async fn run(invocation: DiscoverInvocation, env: Env) -> i32 {
             report::table(&cells)
         }
     };
-    print_data(&text, 0)
+    print_data("the cluster list", &text, 0)
 }
 
 /// Sets the provider up for discovery and lists every cluster it can see.
