@@ -6,6 +6,7 @@ pub mod cli;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod fleet;
 pub mod fsx;
 pub mod http;
 pub mod interrupt;

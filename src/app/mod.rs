@@ -7,6 +7,7 @@ mod fetch;
 mod list;
 mod refresh;
 mod remove;
+mod sync;
 mod ucs_agent;
 
 use std::path::Path;
@@ -39,6 +40,7 @@ async fn dispatch(invocation: Invocation, env: Env) -> i32 {
         Invocation::Refresh(refresh) => refresh::run(refresh, env).await,
         Invocation::Remove(remove) => remove::run(remove, env),
         Invocation::Discover(discover) => discover::run(discover, env).await,
+        Invocation::Sync(sync) => sync::run(sync, env).await,
     }
 }
 
