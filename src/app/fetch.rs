@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
+use crate::exec::ExecWriter;
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
@@ -29,6 +30,8 @@ pub struct Job {
     pub provider: Arc<Provider>,
     pub cluster_id: String,
     pub name: String,
+    /// `--exec`: cache the credential and write a user that runs kubefetch.
+    pub exec: Option<Arc<ExecWriter>>,
 }
 
 pub struct Outcome {
@@ -51,6 +54,21 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             )
         }
     };
+    let exec = match invocation.exec.then(|| ExecWriter::new(&env)).transpose() {
+        Ok(exec) => exec.map(Arc::new),
+        Err(reason) => {
+            return report::fail_all(
+                command,
+                &invocation.cluster_ids,
+                invocation.output,
+                &Failure::new(ErrorKind::Internal, format!("{command} --exec: {reason}"))
+                    .with_hint(Some(
+                        "set KUBEFETCH_EXEC_COMMAND to the kubefetch command kubectl should run"
+                            .into(),
+                    )),
+            )
+        }
+    };
     let jobs: Vec<Job> = invocation
         .cluster_ids
         .iter()
@@ -58,6 +76,7 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             provider: Arc::clone(&provider),
             cluster_id: id.clone(),
             name: invocation.entry_name(id),
+            exec: exec.clone(),
         })
         .collect();
     if let Err(failure) = check_target(&invocation, &jobs, &env) {
@@ -85,7 +104,13 @@ pub async fn fetch_all(jobs: Vec<Job>, now: DateTime<Utc>, ui: Ui) -> Vec<Outcom
         let permits = Arc::clone(&permits);
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let result = job.provider.fetch(&job.cluster_id, job.name, now).await;
+            let mut result = job.provider.fetch(&job.cluster_id, job.name, now).await;
+            if let (Some(exec), Ok((fetched, warnings))) = (&job.exec, result.as_mut()) {
+                let (converted, more) =
+                    exec.convert(fetched.clone(), &job.provider, &job.cluster_id);
+                *fetched = converted;
+                warnings.extend(more);
+            }
             (job.provider, job.cluster_id, result)
         }));
     }

@@ -55,6 +55,16 @@ impl ProviderKind {
         }
     }
 
+    /// The lifetime `--exec` asks for when `--ttl` is not given (DESIGN.md
+    /// section 8): short, since the cache renews it unseen.
+    pub fn exec_default_ttl(self) -> Option<u64> {
+        match self {
+            ProviderKind::Ack => Some(60),
+            ProviderKind::Cce => Some(24 * 60),
+            ProviderKind::Tke | ProviderKind::Ucs => None,
+        }
+    }
+
     /// The environment variable that overrides this provider's API endpoint.
     pub fn endpoint_var(self) -> &'static str {
         match self {
@@ -179,6 +189,45 @@ impl ProviderConfig {
             exec: false,
             fleet: None,
         }
+    }
+
+    /// The arguments of `kubefetch credential` that repeat this fetch: the
+    /// region in use wherever it came from, and every option that applies.
+    pub fn credential_args(&self, cluster_id: &str, region: Option<&str>) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "credential".into(),
+            self.kind.name().into(),
+            cluster_id.into(),
+        ];
+        let mut option = |flag: &str, value: Option<String>| {
+            args.push(flag.into());
+            args.extend(value);
+        };
+        if let Some(region) = region {
+            option("--region", Some(region.to_string()));
+        }
+        if self.private {
+            option("--private", None);
+        }
+        if let Some(ttl) = self.ttl_minutes {
+            option("--ttl", Some(ttl.to_string()));
+        }
+        if let Some(profile) = &self.profile {
+            option("--profile", Some(profile.clone()));
+        }
+        if let Some(endpoint) = &self.endpoint {
+            option("--endpoint", Some(endpoint.to_string()));
+        }
+        if let Some(project_id) = &self.project_id {
+            option("--project-id", Some(project_id.clone()));
+        }
+        if self.insecure {
+            option("--insecure-skip-tls-verify", None);
+        }
+        if self.signature == Signature::RoaV2 {
+            option("--signature-v2", None);
+        }
+        args
     }
 
     /// The API base URL: the explicit endpoint, else the provider's env var, else `default`.
