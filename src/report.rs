@@ -78,7 +78,11 @@ pub fn exit_code(rows: &[Row]) -> i32 {
 /// when all succeeded, a summary that could not be printed is the failure.
 fn print_json(rows: &[Row], code: i32) -> i32 {
     let summary: Vec<Value> = rows.iter().map(summary_object).collect();
-    let printed = print_data(&format!("{}\n", Value::Array(summary)), code);
+    let printed = print_data(
+        "the JSON summary",
+        &format!("{}\n", Value::Array(summary)),
+        code,
+    );
     if code != 0 {
         code
     } else {
@@ -119,13 +123,13 @@ fn summary_object(row: &Row) -> Value {
 
 /// stdout is data: one write. One that fails (a full disk, a closed
 /// pipe) is a failure: a CI job must not go on with an empty kubeconfig.
-pub fn print_stdout(text: &str) -> Result<(), Failure> {
+pub fn print_stdout(what: &str, text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| {
-            Failure::new(ErrorKind::Kubeconfig, format!("cannot write to stdout: {e}")).with_hint(
+            Failure::new(ErrorKind::Kubeconfig, format!("cannot write {what} to stdout: {e}")).with_hint(
                 Some(
                     "what stdout is redirected to did not take it (check its free disk space); the output there is incomplete"
                         .to_string(),
@@ -134,10 +138,10 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
         })
 }
 
-/// A command's data on stdout, then `code`; or the failure to write it,
+/// A command's data (`what`) on stdout, then `code`; or the failure to write it,
 /// said on stderr, and its exit code.
-pub fn print_data(text: &str, code: i32) -> i32 {
-    match print_stdout(text) {
+pub fn print_data(what: &str, text: &str, code: i32) -> i32 {
+    match print_stdout(what, text) {
         Ok(()) => code,
         Err(failure) => {
             eprintln!("{}", failure.render());

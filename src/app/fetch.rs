@@ -147,7 +147,9 @@ fn write(outcomes: &[Outcome], invocation: &FetchInvocation, env: &Env, ui: Ui) 
         return Ok(None);
     }
     match &invocation.target {
-        Target::Stdout => print_stdout(&standalone(&fetched).to_yaml()).map(|()| None),
+        Target::Stdout => {
+            print_stdout("the kubeconfig", &standalone(&fetched).to_yaml()).map(|()| None)
+        }
         Target::File(explicit) => {
             write_file(explicit.as_deref(), &fetched, invocation, env, ui).map(Some)
         }

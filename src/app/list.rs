@@ -60,7 +60,7 @@ pub fn run(invocation: ListInvocation, env: Env, ui: Ui) -> i32 {
             Value::Array(rows.iter().map(|r| object(r, now)).collect())
         ),
     };
-    print_data(&text, 0)
+    print_data("the list", &text, 0)
 }
 
 /// The set's contexts kubefetch wrote, or with `all` every context.

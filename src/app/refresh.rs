@@ -60,7 +60,7 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
                 )
             })
             .collect();
-        return print_data(&lines, report::exit_code(&unreadable));
+        return print_data("the refresh plan", &lines, report::exit_code(&unreadable));
     }
     if targets.is_empty() && unreadable.is_empty() {
         ui.info("No context to refresh");
