@@ -18,7 +18,11 @@ pub async fn run(invocation: CredentialInvocation, env: Env) -> i32 {
     let ui = Ui::new(invocation.verbosity);
     let env = Arc::new(env);
     match credential(&invocation, &env, ui).await {
-        Ok(credential) => print_data(&credential.exec_credential(api_version(&env)), 0),
+        Ok(credential) => print_data(
+            "the credential",
+            &credential.exec_credential(api_version(&env)),
+            0,
+        ),
         Err(failure) => {
             eprintln!("{}", failure.render());
             failure.kind.exit_code()

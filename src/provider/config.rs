@@ -219,8 +219,12 @@ impl ProviderConfig {
         if let Some(profile) = &self.profile {
             option("--profile", Some(profile.clone()));
         }
+        // As in the provenance: a password in the URL is never written down.
         if let Some(endpoint) = &self.endpoint {
-            option("--endpoint", Some(endpoint.to_string()));
+            option(
+                "--endpoint",
+                Some(crate::http::without_userinfo(endpoint).to_string()),
+            );
         }
         if let Some(project_id) = &self.project_id {
             option("--project-id", Some(project_id.clone()));
@@ -344,6 +348,55 @@ mod tests {
         let again = ProviderConfig::from_provenance(&recorded, http()).unwrap();
         assert_eq!(again.project_id.as_deref(), Some("p1"));
         assert!(again.insecure);
+    }
+
+    #[test]
+    fn credential_args_repeat_every_option_and_no_password() {
+        let mut ack = ProviderConfig::new(ProviderKind::Ack, http());
+        ack.private = true;
+        ack.ttl_minutes = Some(60);
+        ack.profile = Some("work".into());
+        ack.endpoint = Some(Url::parse("http://u:s3cret@127.0.0.1:9/").unwrap());
+        ack.signature = Signature::RoaV2;
+        assert_eq!(
+            ack.credential_args("c5b", Some("cn-hangzhou")),
+            [
+                "credential",
+                "ack",
+                "c5b",
+                "--region",
+                "cn-hangzhou",
+                "--private",
+                "--ttl",
+                "60",
+                "--profile",
+                "work",
+                "--endpoint",
+                "http://127.0.0.1:9/",
+                "--signature-v2"
+            ]
+        );
+        let mut cce = ProviderConfig::new(ProviderKind::Cce, http());
+        cce.project_id = Some("p1".into());
+        cce.insecure = true;
+        assert_eq!(
+            cce.credential_args("4d5e", Some("eu-de")),
+            [
+                "credential",
+                "cce",
+                "4d5e",
+                "--region",
+                "eu-de",
+                "--project-id",
+                "p1",
+                "--insecure-skip-tls-verify"
+            ]
+        );
+        let ucs = ProviderConfig::new(ProviderKind::Ucs, http());
+        assert_eq!(
+            ucs.credential_args("5e6f", None),
+            ["credential", "ucs", "5e6f"]
+        );
     }
 
     #[test]
