@@ -3,6 +3,7 @@
 //! `provider`.
 
 mod credential;
+mod discover;
 mod fetch;
 mod list;
 mod refresh;
@@ -39,6 +40,7 @@ async fn dispatch(invocation: Invocation, env: Env) -> i32 {
         Invocation::Refresh(refresh) => refresh::run(refresh, env).await,
         Invocation::Remove(remove) => remove::run(remove, env),
         Invocation::Credential(credential) => credential::run(credential, env).await,
+        Invocation::Discover(discover) => discover::run(discover, env).await,
     }
 }
 

@@ -142,6 +142,7 @@ fn select(
                 provider: String::new(),
                 cluster_id: String::new(),
                 context: Some(entry.context.name.clone()),
+                action: None,
                 outcome: Err(
                     Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(Some(
                         "fetch the cluster again with its fetch command, or remove the context"
@@ -161,6 +162,7 @@ fn failed_row(context: &str, failure: Failure) -> Row {
         provider: String::new(),
         cluster_id: String::new(),
         context: Some(context.to_string()),
+        action: None,
         outcome: Err(failure),
     }
 }
@@ -223,15 +225,18 @@ async fn refresh(
             provider: target.provenance.provider.clone(),
             cluster_id: target.provenance.cluster_id.clone(),
             context: Some(target.context.clone()),
+            action: None,
             outcome: fetched.and_then(|fetched| {
-                written.map(|path| Success {
-                    line: format!(
-                        "Refreshed context {} in {}{}",
-                        fetched.name,
-                        path.display(),
-                        expiry_note(&fetched)
-                    ),
-                    fields: summary_fields(&fetched, path.display().to_string()),
+                written.map(|path| {
+                    Success::ok(
+                        format!(
+                            "Refreshed context {} in {}{}",
+                            fetched.name,
+                            path.display(),
+                            expiry_note(&fetched)
+                        ),
+                        summary_fields(&fetched, path.display().to_string()),
+                    )
                 })
             }),
         })
