@@ -452,11 +452,15 @@ impl Reader<'_> {
         if options.signature_v2 == Some(true) {
             config.signature = Signature::RoaV2;
         }
+        let exec = options.exec.unwrap_or(false);
+        if exec && config.ttl_minutes.is_none() {
+            config.ttl_minutes = kind.exec_default_ttl();
+        }
         Ok(FleetEntry {
             config,
             clusters,
             context: options.context,
-            exec: options.exec.unwrap_or(false),
+            exec,
         })
     }
 
@@ -548,6 +552,14 @@ clusters:
         assert_eq!(e[3].clusters, Clusters::All);
         assert_eq!(e[3].config.ttl_minutes, Some(180));
         assert!(e[4].exec);
+        assert_eq!(e[4].config.ttl_minutes, None, "ucs sets its own lifetime");
+        let exec_ack = "apiVersion: kubefetch/v1\nkind: Fleet\nclusters:\n- {provider: ack, ids: [c1], exec: true}\n";
+        let fleet = parse("f.yaml", exec_ack, &http()).unwrap();
+        assert_eq!(
+            fleet.entries[0].config.ttl_minutes,
+            Some(60),
+            "exec's default, as --exec"
+        );
     }
 
     fn error(text: &str) -> String {

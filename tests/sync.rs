@@ -398,3 +398,38 @@ fn progress_is_a_line_per_cluster_without_a_terminal_and_a_bar_on_one() {
     assert!(!screen.contains("] fetched tke"), "{screen}");
     assert!(screen.contains("Synced"), "{screen}");
 }
+
+#[test]
+fn an_exec_entry_writes_a_user_that_runs_kubefetch_and_no_key() {
+    let s = Sandbox::new();
+    let file = fleet(
+        &s,
+        "platform",
+        &format!("- {{provider: ack, ids: [{ACK_CLUSTER}], exec: true}}\n- {{provider: tke, ids: [cls-a]}}\n"),
+    );
+    let kubeconfig = s.home.path().join("config");
+    let out = s
+        .kubefetch()
+        .arg("sync")
+        .arg(&file)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env("KUBEFETCH_EXEC_COMMAND", "kubefetch")
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let config = yaml(&kubeconfig);
+    let name = format!("ack-{ACK_CLUSTER}");
+    let user = config["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(user["user"]["exec"]["command"], "kubefetch");
+    assert!(user["user"]["client-key-data"].is_null());
+    let provenance = &context(&config, &name)["context"]["extensions"][0]["extension"];
+    assert_eq!(provenance["exec"], true);
+    assert_eq!(provenance["ttl"], 60, "exec's default lifetime for ack");
+    assert_eq!(provenance["fleet"], "platform");
+}

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
-use crate::fleet::{Clusters, FleetEntry};
+use crate::exec::ExecWriter;
+use crate::fleet::Clusters;
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, refusal, MergeOptions, MergeReport};
 use crate::kubeconfig::model::Kubeconfig;
@@ -151,12 +152,23 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
     let mut jobs = Vec::new();
     let mut kept = Kept::default();
     let mut built: Vec<(ProviderConfig, Result<Arc<Provider>, Failure>)> = Vec::new();
+    // One writer of exec users for every `exec: true` entry.
+    let exec = ExecWriter::new(env).map(Arc::new).map_err(|reason| {
+        Failure::new(ErrorKind::Internal, format!("{COMMAND}: exec: {reason}")).with_hint(Some(
+            "set KUBEFETCH_EXEC_COMMAND to the kubefetch command kubectl should run".into(),
+        ))
+    });
     // A cluster an entry lists by id wins over the same cluster found by `all: true`.
     let listed: HashSet<String> = invocation.fleet.listed_names().into_iter().collect();
     for entry in &invocation.fleet.entries {
         let provider = entry.config.kind.name();
-        let chosen: Vec<(String, Arc<Provider>)> = match (&entry.clusters, exec_refused(entry)) {
-            (Clusters::Ids(ids), Some(failure)) => {
+        let exec = match (entry.exec, &exec) {
+            (false, _) => Ok(None),
+            (true, Ok(writer)) => Ok(Some(Arc::clone(writer))),
+            (true, Err(failure)) => Err(failure.clone()),
+        };
+        let chosen: Vec<(String, Arc<Provider>)> = match (&entry.clusters, &exec) {
+            (Clusters::Ids(ids), Err(failure)) => {
                 for id in ids {
                     items.push(failed(
                         provider,
@@ -167,13 +179,13 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
                 }
                 Vec::new()
             }
-            (Clusters::All, Some(failure)) => {
+            (Clusters::All, Err(failure)) => {
                 kept.undiscovered
                     .push((entry.config.kind, entry.config.region.clone()));
-                items.push(failed(provider, "", None, failure));
+                items.push(failed(provider, "", None, failure.clone()));
                 Vec::new()
             }
-            (Clusters::Ids(ids), None) => match provider_for(&entry.config, env, ui, &mut built) {
+            (Clusters::Ids(ids), Ok(_)) => match provider_for(&entry.config, env, ui, &mut built) {
                 Ok(built) => ids
                     .iter()
                     .map(|id| (id.clone(), Arc::clone(&built)))
@@ -190,7 +202,7 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
                     Vec::new()
                 }
             },
-            (Clusters::All, None) => {
+            (Clusters::All, Ok(_)) => {
                 match discover::discover(entry.config.clone(), env.clone(), ui).await {
                     Err(failure) => {
                         kept.undiscovered
@@ -243,6 +255,7 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
                 provider: provider_of_it,
                 cluster_id,
                 name,
+                exec: exec.clone().ok().flatten(),
             });
         }
     }
@@ -260,23 +273,6 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
         }
     }
     (items, jobs, kept)
-}
-
-/// Exec credentials are not part of this kubefetch: such an entry fails
-/// (exit 2) rather than writing the static key its author did not want.
-fn exec_refused(entry: &FleetEntry) -> Option<Failure> {
-    entry.exec.then(|| {
-        Failure::new(
-            ErrorKind::Usage,
-            format!(
-                "{COMMAND}: {} entry asks for exec: true, which this kubefetch cannot write",
-                entry.config.kind
-            ),
-        )
-        .with_hint(Some(
-            "use a kubefetch with exec credential support, or drop exec: true".to_string(),
-        ))
-    })
 }
 
 fn failed(
