@@ -363,11 +363,15 @@ fn dry_run(set: &KubeconfigSet, plans: &[FilePlan]) -> String {
     out
 }
 
-/// The exec credential cache entries of a removed kubefetch context.
+/// The exec credential cache entries of a removed exec context (a context
+/// with a key has none: the entries of its cluster are another context's).
 pub fn remove_cache_entries(p: &Provenance, env: &Env, ui: Ui) {
     let Some(cache) = Cache::locate(env) else {
         return;
     };
+    if !p.exec {
+        return;
+    }
     for (path, removed) in cache.remove_entries_of(&cache::entry_name(p)) {
         match removed {
             Ok(()) => ui.detail(&format!("removed the cached credential {}", path.display())),
