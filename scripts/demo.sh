@@ -42,6 +42,25 @@ fi
 step "$bin/kubefetch" ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --exec --context ack-exec --no-switch
 step "$bin/kubefetch" credential ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --ttl 60 -v
 
+# Discovery: every page of each provider's cluster list, then a fleet file synced in one write.
+step "$bin/kubefetch" discover tke --region ap-guangzhou
+step "$bin/kubefetch" discover ack --output json
+cat > "$work/fleet.yaml" <<'FLEET'
+apiVersion: kubefetch/v1
+kind: Fleet
+name: platform
+defaults: {private: false}
+clusters:
+- {provider: tke, region: ap-guangzhou, ids: [cls-a, cls-c]}
+- {provider: ack, region: cn-hangzhou, ids: [c5b5e80b0b64a4bf6939d2d8fbbc5], ttl: 3h, context: ack-prod}
+- {provider: cce, region: cn-north-4, all: true, private: true}
+FLEET
+step cat "$work/fleet.yaml"
+step "$bin/kubefetch" sync "$work/fleet.yaml" --dry-run
+step "$bin/kubefetch" sync "$work/fleet.yaml"
+sed -i.bak 's/ids: \[cls-a, cls-c\]/ids: [cls-a]/' "$work/fleet.yaml"
+step "$bin/kubefetch" sync "$work/fleet.yaml" --prune --output json
+
 step "$bin/kubefetch" list
 step "$bin/kubefetch" refresh --expiring-within 7d --dry-run
 step "$bin/kubefetch" refresh --all
