@@ -202,9 +202,11 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// `limit` may be shared with other clients: a provider's rate limit
+    /// holds for the account, whatever number of clients ask.
     pub fn new(
         settings: &HttpSettings,
-        limit: Option<RateLimit>,
+        limit: Option<Arc<RateLimit>>,
         ui: Ui,
     ) -> Result<Self, ClientError> {
         let roots = match &settings.ca_bundle {
@@ -230,7 +232,7 @@ impl HttpClient {
             proxied: build(true)?,
             direct: build(false)?,
             retries: settings.retries,
-            limit: limit.map(Arc::new),
+            limit,
             ui,
         })
     }

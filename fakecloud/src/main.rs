@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use fakecloud::{Cluster, FakeCloud, Fault, FaultKind, Provider};
 
-const USAGE: &str = "usage: fakecloud [--env-file PATH] [--latency-ms MS] [--tke-clusters N]
+const USAGE: &str =
+    "usage: fakecloud [--env-file PATH] [--latency-ms MS] [--tke-clusters N] [--fleet-clusters N]
 
 Starts fake TKE, ACK, CCE, UCS and IAM APIs and a TLS kube API server on 127.0.0.1,
 prints the shell export lines that point kubefetch at them, and serves until killed.
   --env-file PATH   also write the export lines to PATH
   --latency-ms MS   delay every API answer by MS milliseconds (benchmarks)
   --tke-clusters N  also serve TKE clusters cls-bench-0 .. cls-bench-<N-1> (benchmarks)
+  --fleet-clusters N  also serve N more clusters of each of TKE, ACK, CCE and UCS (benchmarks)
   -h, --help        show this help";
 
 fn main() -> ExitCode {
@@ -38,6 +40,13 @@ fn main() -> ExitCode {
     };
     for i in 0..options.tke_clusters {
         cloud.add_cluster(Cluster::new(Provider::Tke, format!("cls-bench-{i}")));
+    }
+    for i in 0..options.fleet_clusters {
+        cloud.add_cluster(Cluster::new(Provider::Tke, format!("cls-fleet-{i}")));
+        cloud.add_cluster(Cluster::new(Provider::Ack, format!("cfleet{i}")));
+        let uuid = |n: usize| format!("7b000000-0000-11ee-8000-{n:012}");
+        cloud.add_cluster(Cluster::new(Provider::Cce, uuid(2 * i)));
+        cloud.add_cluster(Cluster::new(Provider::Ucs, uuid(2 * i + 1)));
     }
     if let Some(latency) = options.latency {
         cloud.inject(Fault::new(FaultKind::Delay(latency)).times(u32::MAX));
@@ -73,6 +82,7 @@ struct ServeOptions {
     env_file: Option<PathBuf>,
     latency: Option<Duration>,
     tke_clusters: usize,
+    fleet_clusters: usize,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -88,6 +98,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
                 options.latency = Some(Duration::from_millis(ms as u64));
             }
             "--tke-clusters" => options.tke_clusters = number(args.next(), "--tke-clusters")?,
+            "--fleet-clusters" => options.fleet_clusters = number(args.next(), "--fleet-clusters")?,
             "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unexpected argument {other}")),
         }

@@ -233,13 +233,26 @@ pub async fn fetch_all(
     concurrency: usize,
     progress: Arc<Progress>,
 ) -> Vec<Outcome> {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    // A provider that spaces its requests out (TKE) gets a pool of its own,
+    // half the slots: its fetches waiting on the rate limit must not hold
+    // the slots of the others, nor wait behind them.
+    let concurrency = concurrency.max(1);
+    let mut pools: HashMap<&'static str, Arc<Semaphore>> = HashMap::new();
+    for job in jobs.iter().filter(|job| job.provider.rate_limited()) {
+        pools
+            .entry(job.provider.name())
+            .or_insert_with(|| Arc::new(Semaphore::new((concurrency / 2).max(1))));
+    }
+    let paced: usize = pools.values().map(|pool| pool.available_permits()).sum();
+    let shared = Arc::new(Semaphore::new(concurrency.saturating_sub(paced).max(1)));
     let mut tasks = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let permits = Arc::clone(&permits);
+        let pool = pools
+            .get(job.provider.name())
+            .map_or_else(|| Arc::clone(&shared), Arc::clone);
         let progress = Arc::clone(&progress);
         tasks.push(tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await;
+            let _permit = pool.acquire_owned().await;
             let mut result = job.provider.fetch(&job.cluster_id, job.name, now).await;
             if let (Some(exec), Ok((fetched, warnings))) = (&job.exec, result.as_mut()) {
                 let (converted, more) =

@@ -110,6 +110,12 @@ impl Provider {
         self.config.kind.name()
     }
 
+    /// Whether the provider spaces its requests out to a documented rate
+    /// (TKE): its fetches wait on it rather than on the network.
+    pub fn rate_limited(&self) -> bool {
+        matches!(self.api, Api::Tke(_))
+    }
+
     /// The region in use, wherever it came from.
     pub fn region(&self) -> Option<&str> {
         match &self.api {

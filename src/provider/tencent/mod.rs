@@ -23,6 +23,13 @@ use credential::TencentCredential;
 /// TKE's documented limit for this action, shared by all concurrent fetches.
 const REQUESTS_PER_SECOND: u32 = 20;
 
+/// One limiter for every TKE client of the process: a fleet sets up a
+/// provider per distinct options, and TKE counts the account's requests.
+fn shared_limit() -> Arc<RateLimit> {
+    static LIMIT: std::sync::OnceLock<Arc<RateLimit>> = std::sync::OnceLock::new();
+    Arc::clone(LIMIT.get_or_init(|| Arc::new(RateLimit::per_second(REQUESTS_PER_SECOND))))
+}
+
 pub struct Tke {
     endpoint: Url,
     region: String,
@@ -56,11 +63,7 @@ impl Tke {
         ui.detail(&format!(
             "tke: credentials from {source}, region {region}, endpoint {endpoint}"
         ));
-        let http = HttpClient::new(
-            &config.http,
-            Some(RateLimit::per_second(REQUESTS_PER_SECOND)),
-            ui,
-        )?;
+        let http = HttpClient::new(&config.http, Some(shared_limit()), ui)?;
         Ok(Tke {
             endpoint,
             region,
