@@ -93,6 +93,31 @@ pub enum Command {
     /// Remove contexts, and their cluster and user entries once nothing else uses them
     #[command(after_help = SET_HELP)]
     Remove(RemoveArgs),
+    /// List the clusters the credentials can see (every page), as a table or JSON on stdout
+    #[command(after_help = ENV_HELP)]
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The provider to ask
+    #[arg(value_enum, value_name = "PROVIDER")]
+    pub provider: ProviderName,
+
+    /// Region to list (tke, cce: else as for fetch commands; ack: else every region; not for ucs)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Project id (cce) [default: HUAWEICLOUD_SDK_PROJECT_ID, the credentials file, else looked up at IAM]
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+
+    /// Profile in the provider's own CLI configuration (tke, ack)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    #[command(flatten)]
+    pub request: RequestArgs,
 }
 
 const SET_HELP: &str = "\
@@ -278,8 +303,16 @@ pub struct UcsAgentArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// Cluster ids to fetch
-    #[arg(value_name = "CLUSTER_ID", required = true)]
+    #[arg(value_name = "CLUSTER_ID", required_unless_present_any = ["all", "names"])]
     pub cluster_ids: Vec<String>,
+
+    /// Every running cluster in the region (ack without --region: every region); others are skipped
+    #[arg(long, conflicts_with_all = ["cluster_ids", "names"])]
+    pub all: bool,
+
+    /// The cluster of this name, found through discovery (repeatable)
+    #[arg(long = "name", value_name = "NAME", conflicts_with = "cluster_ids")]
+    pub names: Vec<String>,
 
     /// Fetch the kubeconfig for the cluster's internal/VPC endpoint (default: public)
     #[arg(long)]

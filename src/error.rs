@@ -107,13 +107,22 @@ impl Failure {
 
     /// What a provider's API said about one cluster.
     pub fn api(command: &str, cluster_id: &str, e: ApiError) -> Self {
+        Failure::from_api(format!("{command} {cluster_id}: {e}"), e)
+    }
+
+    /// A list API that failed: no cluster to name.
+    pub fn discovery(command: &str, e: ApiError) -> Self {
+        Failure::from_api(format!("{command}: cannot list clusters: {e}"), e)
+    }
+
+    fn from_api(message: String, e: ApiError) -> Self {
         Failure {
             kind: e.kind,
-            message: format!("{command} {cluster_id}: {e}"),
-            code: e.code.clone(),
-            request_id: e.request_id.clone(),
-            causes: e.causes.clone(),
-            hint: e.hint.clone(),
+            message,
+            code: e.code,
+            request_id: e.request_id,
+            causes: e.causes,
+            hint: e.hint,
         }
     }
 

@@ -439,11 +439,17 @@ fn is_loopback(url: &Url) -> bool {
 
 /// The URL for logs: no userinfo, no query (queries can carry tokens).
 fn redacted_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
+    let mut shown = without_userinfo(url);
     shown.set_query(None);
     shown.to_string()
+}
+
+/// The URL without user name and password: how a URL is kept or shown.
+pub fn without_userinfo(url: &Url) -> Url {
+    let mut bare = url.clone();
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    bare
 }
 
 /// The `Retry-After`-style header value in seconds, if positive.

@@ -31,10 +31,13 @@ pub fn hold_signals<T>(create: impl FnOnce() -> T) -> T {
     install_handler();
     HOLDING.fetch_add(1, Ordering::SeqCst);
     let created = create();
-    HOLDING.fetch_sub(1, Ordering::SeqCst);
-    let signal = DEFERRED.swap(0, Ordering::SeqCst);
-    if signal != 0 {
-        clean_up_and_end(signal);
+    // The last hold to end acts on a deferred signal: another thread may
+    // still be between creating its file and registering it.
+    if HOLDING.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let signal = DEFERRED.swap(0, Ordering::SeqCst);
+        if signal != 0 {
+            clean_up_and_end(signal);
+        }
     }
     created
 }

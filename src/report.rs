@@ -23,6 +23,9 @@ pub struct Row {
     /// For commands that act on existing contexts (refresh): named in the
     /// summary whatever the outcome.
     pub context: Option<String>,
+    /// What `sync` did (`added`, `updated`, `pruned`, `failed`); with it, an
+    /// empty cluster id (a failed discovery) is `null` in the summary.
+    pub action: Option<&'static str>,
     pub outcome: Result<Success, Failure>,
 }
 
@@ -30,8 +33,29 @@ pub struct Row {
 pub struct Success {
     /// The line for people, on stderr unless `-q`.
     pub line: String,
-    /// The summary fields after `"status": "ok"`, in order.
+    /// `ok`, or `skipped` for a discovered cluster that is not running.
+    pub status: &'static str,
+    /// The summary fields after `"status"`, in order.
     pub fields: Vec<(&'static str, Value)>,
+}
+
+impl Success {
+    pub fn ok(line: String, fields: Vec<(&'static str, Value)>) -> Self {
+        Success {
+            line,
+            status: "ok",
+            fields,
+        }
+    }
+
+    /// A discovered cluster not fetched because of its state.
+    pub fn skipped(cluster_id: &str, state: &str) -> Self {
+        Success {
+            line: format!("skipped {cluster_id} ({state})"),
+            status: "skipped",
+            fields: vec![("state", state.into())],
+        }
+    }
 }
 
 /// Reports every row in order and returns the exit code: 0, or the first failure's.
@@ -60,6 +84,7 @@ pub fn fail_all(provider: &str, cluster_ids: &[String], output: Output, failure:
                 provider: provider.to_string(),
                 cluster_id: id.clone(),
                 context: None,
+                action: None,
                 outcome: Err(failure.clone()),
             })
             .collect();
@@ -78,7 +103,11 @@ pub fn exit_code(rows: &[Row]) -> i32 {
 /// when all succeeded, a summary that could not be printed is the failure.
 fn print_json(rows: &[Row], code: i32) -> i32 {
     let summary: Vec<Value> = rows.iter().map(summary_object).collect();
-    let printed = print_data(&format!("{}\n", Value::Array(summary)), code);
+    let printed = print_data(
+        "the JSON summary",
+        &format!("{}\n", Value::Array(summary)),
+        code,
+    );
     if code != 0 {
         code
     } else {
@@ -89,13 +118,21 @@ fn print_json(rows: &[Row], code: i32) -> i32 {
 fn summary_object(row: &Row) -> Value {
     let mut object = Map::new();
     object.insert("provider".into(), row.provider.clone().into());
-    object.insert("clusterId".into(), row.cluster_id.clone().into());
+    let cluster_id = if row.action.is_some() && row.cluster_id.is_empty() {
+        Value::Null
+    } else {
+        row.cluster_id.clone().into()
+    };
+    object.insert("clusterId".into(), cluster_id);
     if let Some(context) = &row.context {
         object.insert("context".into(), context.clone().into());
     }
+    if let Some(action) = row.action {
+        object.insert("action".into(), action.into());
+    }
     match &row.outcome {
         Ok(success) => {
-            object.insert("status".into(), "ok".into());
+            object.insert("status".into(), success.status.into());
             for (key, value) in &success.fields {
                 object.insert((*key).into(), value.clone());
             }
@@ -117,15 +154,44 @@ fn summary_object(row: &Row) -> Value {
     Value::Object(object)
 }
 
+/// Columns padded to their widest cell, three spaces apart, as kubectl
+/// prints tables; the first line is the header.
+pub fn table(cells: &[Vec<String>]) -> String {
+    let columns = cells.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            cells
+                .iter()
+                .map(|line| line[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in cells {
+        let mut text = String::new();
+        for (c, cell) in line.iter().enumerate() {
+            text.push_str(cell);
+            if c + 1 < columns {
+                let pad = widths[c] - cell.chars().count() + 3;
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// stdout is data: one write. One that fails (a full disk, a closed
 /// pipe) is a failure: a CI job must not go on with an empty kubeconfig.
-pub fn print_stdout(text: &str) -> Result<(), Failure> {
+pub fn print_stdout(what: &str, text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| {
-            Failure::new(ErrorKind::Kubeconfig, format!("cannot write to stdout: {e}")).with_hint(
+            Failure::new(ErrorKind::Kubeconfig, format!("cannot write {what} to stdout: {e}")).with_hint(
                 Some(
                     "what stdout is redirected to did not take it (check its free disk space); the output there is incomplete"
                         .to_string(),
@@ -134,10 +200,10 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
         })
 }
 
-/// A command's data on stdout, then `code`; or the failure to write it,
+/// A command's data (`what`) on stdout, then `code`; or the failure to write it,
 /// said on stderr, and its exit code.
-pub fn print_data(text: &str, code: i32) -> i32 {
-    match print_stdout(text) {
+pub fn print_data(what: &str, text: &str, code: i32) -> i32 {
+    match print_stdout(what, text) {
         Ok(()) => code,
         Err(failure) => {
             eprintln!("{}", failure.render());
@@ -155,6 +221,7 @@ mod tests {
             provider: "tke".into(),
             cluster_id: "cls-a".into(),
             context: context.map(str::to_string),
+            action: None,
             outcome,
         }
     }
@@ -162,10 +229,10 @@ mod tests {
     #[test]
     fn the_first_failure_sets_the_exit_code() {
         let ok = || {
-            Ok(Success {
-                line: "Added".into(),
-                fields: vec![("context", "tke-cls-a".into())],
-            })
+            Ok(Success::ok(
+                "Added".into(),
+                vec![("context", "tke-cls-a".into())],
+            ))
         };
         let auth = Err(Failure::new(ErrorKind::Auth, "no"));
         let gone = Err(Failure::new(ErrorKind::NotFound, "gone"));
@@ -179,13 +246,13 @@ mod tests {
     #[test]
     fn summary_objects_keep_the_documented_keys() {
         let ok = summary_object(&row(
-            Ok(Success {
-                line: String::new(),
-                fields: vec![
+            Ok(Success::ok(
+                String::new(),
+                vec![
                     ("context", "tke-cls-a".into()),
                     ("server", "https://s".into()),
                 ],
-            }),
+            )),
             None,
         ));
         assert_eq!(
@@ -201,5 +268,16 @@ mod tests {
         assert_eq!(failed["status"], "error");
         assert_eq!(failed["error"]["kind"], "not_found");
         assert_eq!(failed["error"]["message"], "gone");
+        let skipped = summary_object(&row(Ok(Success::skipped("cls-a", "Idling")), None));
+        assert_eq!(
+            skipped,
+            serde_json::json!({"provider":"tke","clusterId":"cls-a","status":"skipped","state":"Idling"})
+        );
+        let mut discovery = row(Err(Failure::new(ErrorKind::Auth, "no")), None);
+        discovery.cluster_id = String::new();
+        discovery.action = Some("failed");
+        let failed_discovery = summary_object(&discovery);
+        assert_eq!(failed_discovery["clusterId"], serde_json::Value::Null);
+        assert_eq!(failed_discovery["action"], "failed");
     }
 }

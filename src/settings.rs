@@ -10,8 +10,8 @@ use chrono::TimeDelta;
 use reqwest::Url;
 
 use crate::cli::{
-    CallArgs, Command, FetchArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs, RemoveArgs,
-    RequestArgs, UcsAgentArgs, VerbosityArgs,
+    CallArgs, Command, DiscoverArgs, FetchArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs,
+    RemoveArgs, RequestArgs, UcsAgentArgs, VerbosityArgs,
 };
 use crate::env::Env;
 use crate::error::Failure;
@@ -95,6 +95,24 @@ pub enum Invocation {
     List(ListInvocation),
     Refresh(RefreshInvocation),
     Remove(RemoveInvocation),
+    Discover(DiscoverInvocation),
+}
+
+/// `discover`, validated.
+#[derive(Debug, Clone)]
+pub struct DiscoverInvocation {
+    pub provider: ProviderConfig,
+    pub output: Output,
+    pub verbosity: Verbosity,
+}
+
+/// Clusters a fetch command finds through discovery instead of by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discovery {
+    /// `--all`: every running cluster; the others are reported as skipped.
+    All,
+    /// `--name`: the one cluster of each name.
+    Names(Vec<String>),
 }
 
 /// `list`, validated.
@@ -148,9 +166,12 @@ pub struct RemoveInvocation {
 #[derive(Debug, Clone)]
 pub struct FetchInvocation {
     pub provider: ProviderConfig,
+    /// Empty when the clusters come from `discovery`.
     pub cluster_ids: Vec<String>,
+    pub discovery: Option<Discovery>,
     pub target: Target,
     pub context_name: Option<String>,
+    /// Switch `current-context` when exactly one cluster is fetched.
     pub switch: bool,
     pub force: bool,
     pub output: Output,
@@ -224,6 +245,9 @@ pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
         Command::Remove(args) => remove(&args, env)
             .map(Invocation::Remove)
             .map_err(|e| refused("remove", Output::Text, e)),
+        Command::Discover(args) => discover(&args, env)
+            .map(Invocation::Discover)
+            .map_err(|e| refused("discover", output(args.request.call.output), e)),
     }
 }
 
@@ -235,6 +259,31 @@ fn refused(command: &'static str, output: Output, e: UsageError) -> Refused {
         output,
         failure: Failure::usage(command, e),
     }
+}
+
+fn discover(args: &DiscoverArgs, env: &Env) -> Result<DiscoverInvocation, UsageError> {
+    let kind = provider_kind(args.provider);
+    if args.region.is_some() && kind == ProviderKind::Ucs {
+        return Err(
+            UsageError::new("ucs has no --region: UCS lists every cluster of the account")
+                .with_hint("drop --region"),
+        );
+    }
+    if args.project_id.is_some() && kind != ProviderKind::Cce {
+        return Err(UsageError::new(format!(
+            "{kind} has no --project-id (only cce)"
+        )));
+    }
+    let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call, env));
+    provider.region = args.region.clone();
+    provider.project_id = args.project_id.clone();
+    provider.profile = args.profile.clone();
+    provider.endpoint = explicit_endpoint(&args.request)?;
+    Ok(DiscoverInvocation {
+        provider,
+        output: output(args.request.call.output),
+        verbosity: Verbosity::from_args(&args.request.call.verbosity),
+    })
 }
 
 fn list(args: &ListArgs) -> Result<ListInvocation, UsageError> {
@@ -356,8 +405,18 @@ fn fetch(
         kind.validate_cluster_id(id)?;
     }
     let cluster_ids = unique(&args.cluster_ids);
+    let discovery = match (args.all, &args.names[..]) {
+        (true, _) => Some(Discovery::All),
+        (false, []) => None,
+        (false, names) => Some(Discovery::Names(unique(names))),
+    };
+    let many = match &discovery {
+        None => cluster_ids.len() > 1,
+        Some(Discovery::All) => true,
+        Some(Discovery::Names(names)) => names.len() > 1,
+    };
     if let Some(name) = &args.context_name {
-        if cluster_ids.len() > 1 {
+        if many {
             return Err(UsageError::new("--context can name only one cluster")
                 .with_hint("fetch the clusters one at a time to name each, or drop --context to get <provider>-<cluster id> names"));
         }
@@ -388,8 +447,9 @@ fn fetch(
     provider_flags(&mut provider);
     Ok(FetchInvocation {
         provider,
-        switch: !args.no_switch && cluster_ids.len() == 1,
+        switch: !args.no_switch && !many,
         cluster_ids,
+        discovery,
         target,
         context_name: args.context_name.clone(),
         force: args.force,

@@ -467,12 +467,16 @@ fn to_dev_full(cmd: &mut std::process::Command) -> std::process::Output {
 #[test]
 fn a_failed_write_to_stdout_is_exit_6() {
     let s = Sandbox::new();
-    for extra in [&["--kubeconfig", "-"][..], &["--output", "json"][..]] {
+    for (extra, what) in [
+        (&["--kubeconfig", "-"][..], "the kubeconfig"),
+        (&["--output", "json"][..], "the JSON summary"),
+    ] {
         let out = to_dev_full(s.command().args(TKE).args(extra));
         assert_code(&out, 6);
         let err = stderr(&out);
         assert!(
-            err.contains("cannot write to stdout") && err.contains("No space left"),
+            err.contains(&format!("cannot write {what} to stdout"))
+                && err.contains("No space left"),
             "{err}"
         );
         assert!(!err.contains("Wrote context"), "{err}");

@@ -51,7 +51,15 @@ fn fail(status: u16, code: &'static str, message: impl Into<String>) -> Failure 
     }
 }
 
+/// `DescribeClustersV1` pages: `page_size` at most 100.
+const MAX_PAGE_SIZE: u64 = 100;
+const DEFAULT_PAGE_SIZE: u64 = 10;
+
 fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Result<Reply, Failure> {
+    if req.method == "GET" && req.segments() == ["api", "v1", "clusters"] {
+        verify(shared, req, Utc::now())?;
+        return describe_clusters(shared, req);
+    }
     let Some(id) = cluster_id(req).filter(|_| req.method == "GET") else {
         return Err(fail(
             404,
@@ -121,6 +129,47 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
     Ok(Reply::json(
         200,
         &json!({"config": config, "expiration": not_after.format("%Y-%m-%dT%H:%M:%SZ").to_string()}),
+    )
+    .with_header("x-acs-request-id", random_uuid()))
+}
+
+/// `GET /api/v1/clusters`: one page of the region's clusters, or of every
+/// region without `region_id`.
+fn describe_clusters(shared: &Shared, req: &ApiRequest) -> Result<Reply, Failure> {
+    let number = |key: &str, default: u64| match req.query_param(key) {
+        None => Ok(default),
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            fail(
+                400,
+                "InvalidParameter",
+                format!("{key} must be a positive integer"),
+            )
+        }),
+    };
+    let page_number = number("page_number", 1)?;
+    let page_size = number("page_size", DEFAULT_PAGE_SIZE)?;
+    if page_size > MAX_PAGE_SIZE {
+        return Err(fail(
+            400,
+            "InvalidParameter",
+            "page_size must be at most 100",
+        ));
+    }
+    let region = req.query_param("region_id").filter(|r| !r.is_empty());
+    let all = shared.lock().listed(Provider::Ack, region.as_deref());
+    let page: Vec<_> = all
+        .iter()
+        .skip(((page_number - 1) * page_size) as usize)
+        .take(page_size as usize)
+        .map(|c| {
+            json!({"cluster_id": c.id, "name": c.name, "region_id": c.region,
+                         "state": c.state, "cluster_type": "ManagedKubernetes"})
+        })
+        .collect();
+    Ok(Reply::json(
+        200,
+        &json!({"clusters": page, "page_info": {"page_number": page_number,
+                 "page_size": page_size, "total_count": all.len()}}),
     )
     .with_header("x-acs-request-id", random_uuid()))
 }

@@ -51,18 +51,51 @@ pub struct Cluster {
     pub has_private: bool,
     /// A UCS attached cluster whose one-time agent bundle (accessinfo) can be downloaded.
     pub agent_bundle: bool,
+    /// The name the list APIs show (default: the id).
+    pub name: String,
+    /// The region the list APIs place it in (default: the provider's fixture region).
+    pub region: String,
+    /// The provider's own state word (default: its running state, e.g. TKE `Running`).
+    pub state: String,
 }
 
 impl Cluster {
-    /// A cluster with both endpoints and no agent bundle.
+    /// A running cluster with both endpoints and no agent bundle, named after its id,
+    /// in the provider's fixture region.
     pub fn new(provider: Provider, id: impl Into<String>) -> Cluster {
+        let id = id.into();
+        let (region, state) = match provider {
+            Provider::Tke => (crate::fixtures::TENCENT_REGION, "Running"),
+            Provider::Ack => (crate::fixtures::ALIBABA_REGION, "running"),
+            Provider::Cce | Provider::Ucs | Provider::Iam => {
+                (crate::fixtures::HUAWEI_REGION, "Available")
+            }
+        };
         Cluster {
             provider,
-            id: id.into(),
+            name: id.clone(),
+            id,
             has_public: true,
             has_private: true,
             agent_bundle: false,
+            region: region.to_string(),
+            state: state.to_string(),
         }
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> Cluster {
+        self.name = name.into();
+        self
+    }
+
+    pub fn in_region(mut self, region: impl Into<String>) -> Cluster {
+        self.region = region.into();
+        self
+    }
+
+    pub fn in_state(mut self, state: impl Into<String>) -> Cluster {
+        self.state = state.into();
+        self
     }
 }
 

@@ -115,7 +115,7 @@ fn provider_of(req: &ApiRequest) -> Option<Provider> {
     let path = req.path.as_str();
     if path == "/" {
         Some(Provider::Tke)
-    } else if path.starts_with("/k8s/") {
+    } else if path.starts_with("/k8s/") || path == "/api/v1/clusters" {
         Some(Provider::Ack)
     } else if path.starts_with("/api/v3/") {
         Some(Provider::Cce)

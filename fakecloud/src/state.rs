@@ -75,6 +75,15 @@ impl State {
         self.clusters.iter().find(|c| c.id == id).cloned()
     }
 
+    /// A provider's clusters in the order added, of one region when given.
+    pub fn listed(&self, provider: Provider, region: Option<&str>) -> Vec<Cluster> {
+        self.clusters
+            .iter()
+            .filter(|c| c.provider == provider && region.is_none_or(|r| c.region == r))
+            .cloned()
+            .collect()
+    }
+
     pub fn clusters(&self) -> &[Cluster] {
         &self.clusters
     }

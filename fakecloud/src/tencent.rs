@@ -16,6 +16,10 @@ use crate::state::Shared;
 use crate::wire::{random_uuid, ApiRequest, Reply};
 
 const ACTION: &str = "DescribeClusterKubeconfig";
+const LIST_ACTION: &str = "DescribeClusters";
+/// DescribeClusters' default and largest page.
+const DEFAULT_LIMIT: u64 = 20;
+const MAX_LIMIT: u64 = 100;
 const VERSION: &str = "2018-05-25";
 const MAX_CLOCK_SKEW_SECS: i64 = 300;
 /// TKE's client certificates are valid 20 years.
@@ -52,8 +56,9 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
             "only POST and GET are supported",
         ));
     }
-    match req.header("x-tc-action") {
-        Some(ACTION) => {}
+    let list = match req.header("x-tc-action") {
+        Some(ACTION) => false,
+        Some(LIST_ACTION) => true,
         Some(other) => {
             return Err(fail(
                 "InvalidAction",
@@ -66,7 +71,7 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
                 "the request is missing the X-TC-Action header",
             ))
         }
-    }
+    };
     if req.header("x-tc-version") != Some(VERSION) {
         return Err(fail(
             "NoSuchVersion",
@@ -80,6 +85,9 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
         ));
     }
     verify_signature(req, Utc::now())?;
+    if list {
+        return describe_clusters(shared, req);
+    }
     let params = Params::read(req)?;
     let Some(cluster) = shared.lock().cluster(Provider::Tke, &params.cluster_id) else {
         return Err(fail(
@@ -115,6 +123,44 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
     Ok(Reply::json(
         200,
         &json!({"Response": {"Kubeconfig": config, "RequestId": random_uuid()}}),
+    ))
+}
+
+/// `DescribeClusters`: one page (`Offset`/`Limit`) of the region's clusters.
+fn describe_clusters(shared: &Shared, req: &ApiRequest) -> Result<Reply, Failure> {
+    let body: Value = serde_json::from_slice(&req.body)
+        .map_err(|_| fail("InvalidParameter.Param", "the request body is not JSON"))?;
+    let number = |key: &str, default: u64| match body.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            fail(
+                "InvalidParameter.Param",
+                format!("{key} must be an integer"),
+            )
+        }),
+    };
+    let offset = number("Offset", 0)?;
+    let limit = number("Limit", DEFAULT_LIMIT)?;
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(fail(
+            "InvalidParameter.Param",
+            "Limit must be from 1 to 100",
+        ));
+    }
+    let region = req.header("x-tc-region").unwrap_or_default();
+    let all = shared.lock().listed(Provider::Tke, Some(region));
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|c| {
+            json!({"ClusterId": c.id, "ClusterName": c.name, "ClusterStatus": c.state,
+                         "ClusterType": "MANAGED_CLUSTER"})
+        })
+        .collect();
+    Ok(Reply::json(
+        200,
+        &json!({"Response": {"TotalCount": all.len(), "Clusters": page, "RequestId": random_uuid()}}),
     ))
 }
 

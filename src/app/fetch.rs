@@ -16,9 +16,13 @@ use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
 use crate::kubeconfig::provenance::format_timestamp;
 use crate::kubeconfig::store::{check_target as check_target_file, update, StoreOptions};
-use crate::provider::Provider;
+use std::collections::HashMap;
+
+use crate::provider::{Discovered, Provider, ProviderConfig, ProviderKind};
 use crate::report::{self, print_stdout, Row, Success};
-use crate::settings::{FetchInvocation, Target};
+use crate::settings::{Discovery, FetchInvocation, Target};
+
+use super::discover;
 use crate::ui::Ui;
 
 /// Fetches at once per command; enough to hide latency, few enough to be polite.
@@ -40,26 +44,17 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
     let ui = Ui::new(invocation.verbosity);
     let env = Arc::new(env);
     let command = invocation.provider.kind.name();
-    let provider = match Provider::new(invocation.provider.clone(), env.clone(), ui) {
-        Ok(provider) => Arc::new(provider),
-        Err(e) => {
+    let (jobs, skipped) = match plan(&invocation, &env, ui).await {
+        Ok(plan) => plan,
+        Err(failure) => {
             return report::fail_all(
                 command,
                 &invocation.cluster_ids,
                 invocation.output,
-                &Failure::setup(command, e),
+                &failure,
             )
         }
     };
-    let jobs: Vec<Job> = invocation
-        .cluster_ids
-        .iter()
-        .map(|id| Job {
-            provider: Arc::clone(&provider),
-            cluster_id: id.clone(),
-            name: invocation.entry_name(id),
-        })
-        .collect();
     if let Err(failure) = check_target(&invocation, &jobs, &env) {
         return report::fail_all(
             command,
@@ -68,13 +63,135 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             &failure,
         );
     }
+    let switch = invocation.switch && jobs.len() == 1;
     let outcomes = fetch_all(jobs, env.now(), ui).await;
-    let written = write(&outcomes, &invocation, &env, ui);
-    let rows: Vec<Row> = outcomes
-        .into_iter()
-        .map(|outcome| row(command, outcome, &written, invocation.switch))
+    let written = write(&outcomes, &invocation, switch, &env, ui);
+    let mut rows: Vec<Row> = skipped
+        .iter()
+        .map(|cluster| skipped_row(command, cluster))
         .collect();
+    rows.extend(
+        outcomes
+            .into_iter()
+            .map(|outcome| row(command, outcome, &written, switch)),
+    );
     report::finish(&rows, invocation.output, ui)
+}
+
+/// The clusters to fetch, by id or through discovery, and the discovered
+/// ones skipped for their state.
+async fn plan(
+    invocation: &FetchInvocation,
+    env: &Arc<Env>,
+    ui: Ui,
+) -> Result<(Vec<Job>, Vec<Discovered>), Failure> {
+    let config = &invocation.provider;
+    let command = config.kind.name();
+    let Some(discovery) = &invocation.discovery else {
+        let provider = Arc::new(
+            Provider::new(config.clone(), env.clone(), ui)
+                .map_err(|e| Failure::setup(command, e))?,
+        );
+        let jobs = invocation
+            .cluster_ids
+            .iter()
+            .map(|id| Job {
+                provider: Arc::clone(&provider),
+                cluster_id: id.clone(),
+                name: invocation.entry_name(id),
+            })
+            .collect();
+        return Ok((jobs, Vec::new()));
+    };
+    let (lister, found) = discover::discover(config.clone(), env.clone(), ui).await?;
+    let (chosen, skipped): (Vec<Discovered>, Vec<Discovered>) = match discovery {
+        Discovery::All => found.into_iter().partition(Discovered::is_running),
+        Discovery::Names(names) => {
+            let searched = searched(config, lister.region());
+            let chosen = names
+                .iter()
+                .map(|name| discover::by_name(command, &found, name, &searched).cloned())
+                .collect::<Result<_, _>>()?;
+            (chosen, Vec::new())
+        }
+    };
+    let mut providers = RegionalProviders::new(config, Arc::new(lister), env, ui);
+    let jobs = chosen
+        .iter()
+        .map(|cluster| {
+            Ok(Job {
+                provider: providers.get(cluster.region.as_deref())?,
+                cluster_id: cluster.cluster_id.clone(),
+                name: invocation.entry_name(&cluster.cluster_id),
+            })
+        })
+        .collect::<Result<_, Failure>>()?;
+    Ok((jobs, skipped))
+}
+
+/// Where discovery looked, for messages.
+fn searched(config: &ProviderConfig, region: Option<&str>) -> String {
+    match (config.kind, &config.region, region) {
+        (ProviderKind::Ack, None, _) => "any region".to_string(),
+        (_, _, Some(region)) => format!("region {region}"),
+        (_, _, None) => "the account".to_string(),
+    }
+}
+
+/// The provider that fetches a discovered cluster: the one that listed it,
+/// except for ACK listed in every region, which needs one per region.
+pub struct RegionalProviders<'a> {
+    config: &'a ProviderConfig,
+    lister: Arc<Provider>,
+    by_region: HashMap<String, Arc<Provider>>,
+    env: &'a Arc<Env>,
+    ui: Ui,
+}
+
+impl<'a> RegionalProviders<'a> {
+    pub fn new(
+        config: &'a ProviderConfig,
+        lister: Arc<Provider>,
+        env: &'a Arc<Env>,
+        ui: Ui,
+    ) -> Self {
+        RegionalProviders {
+            config,
+            lister,
+            by_region: HashMap::new(),
+            env,
+            ui,
+        }
+    }
+
+    pub fn get(&mut self, region: Option<&str>) -> Result<Arc<Provider>, Failure> {
+        let every_region = self.config.kind == ProviderKind::Ack && self.config.region.is_none();
+        let (true, Some(region)) = (every_region, region) else {
+            return Ok(Arc::clone(&self.lister));
+        };
+        if let Some(provider) = self.by_region.get(region) {
+            return Ok(Arc::clone(provider));
+        }
+        let mut config = self.config.clone();
+        config.region = Some(region.to_string());
+        let provider = Arc::new(
+            Provider::new(config, self.env.clone(), self.ui)
+                .map_err(|e| Failure::setup(self.config.kind.name(), e))?,
+        );
+        self.by_region
+            .insert(region.to_string(), Arc::clone(&provider));
+        Ok(provider)
+    }
+}
+
+fn skipped_row(command: &str, cluster: &Discovered) -> Row {
+    Row {
+        provider: command.to_string(),
+        cluster_id: cluster.cluster_id.clone(),
+        context: None,
+        action: None,
+        outcome: Ok(Success::skipped(&cluster.cluster_id, &cluster.state)),
+    }
 }
 
 /// Fetches every job, at most [`CONCURRENT_FETCHES`] at once; outcomes in job order.
@@ -113,7 +230,13 @@ pub async fn fetch_all(jobs: Vec<Job>, now: DateTime<Utc>, ui: Ui) -> Vec<Outcom
 type Written = Result<Option<(PathBuf, Vec<String>)>, Failure>;
 
 /// Writes every success at once; a failed write fails each of them.
-fn write(outcomes: &[Outcome], invocation: &FetchInvocation, env: &Env, ui: Ui) -> Written {
+fn write(
+    outcomes: &[Outcome],
+    invocation: &FetchInvocation,
+    switch: bool,
+    env: &Env,
+    ui: Ui,
+) -> Written {
     let fetched: Vec<Fetched> = outcomes
         .iter()
         .filter_map(|o| o.result.as_ref().ok().cloned())
@@ -122,9 +245,11 @@ fn write(outcomes: &[Outcome], invocation: &FetchInvocation, env: &Env, ui: Ui) 
         return Ok(None);
     }
     match &invocation.target {
-        Target::Stdout => print_stdout(&standalone(&fetched).to_yaml()).map(|()| None),
+        Target::Stdout => {
+            print_stdout("the kubeconfig", &standalone(&fetched).to_yaml()).map(|()| None)
+        }
         Target::File(explicit) => {
-            write_file(explicit.as_deref(), &fetched, invocation, env, ui).map(Some)
+            write_file(explicit.as_deref(), &fetched, invocation, switch, env, ui).map(Some)
         }
     }
 }
@@ -145,6 +270,7 @@ fn write_file(
     explicit: Option<&Path>,
     fetched: &[Fetched],
     invocation: &FetchInvocation,
+    switch: bool,
     env: &Env,
     ui: Ui,
 ) -> Result<(PathBuf, Vec<String>), Failure> {
@@ -153,7 +279,7 @@ fn write_file(
         .map_err(|e| Failure::new(ErrorKind::Kubeconfig, e.to_string()))?;
     let options = MergeOptions {
         force: invocation.force,
-        switch_to: invocation.switch.then(|| names[0].clone()),
+        switch_to: switch.then(|| names[0].clone()),
     };
     let written = update(
         &path,
@@ -179,6 +305,7 @@ fn row(command: &str, outcome: Outcome, written: &Written, switched: bool) -> Ro
         provider: command.to_string(),
         cluster_id: outcome.cluster_id,
         context: None,
+        action: None,
         outcome: result,
     }
 }
@@ -204,10 +331,10 @@ fn success(fetched: &Fetched, place: Option<(PathBuf, Vec<String>)>, switched: b
             format!("Wrote context {} to stdout", fetched.name),
         ),
     };
-    Success {
-        line: format!("{line}{}", expiry_note(fetched)),
-        fields: summary_fields(fetched, target),
-    }
+    Success::ok(
+        format!("{line}{}", expiry_note(fetched)),
+        summary_fields(fetched, target),
+    )
 }
 
 /// ` (credential expires 2026-11-27 10:00 UTC)`, or nothing when unknown.

@@ -8,7 +8,7 @@ use crate::env::Env;
 use crate::kubeconfig::certificate;
 use crate::kubeconfig::provenance::format_timestamp;
 use crate::kubeconfig::set::{Entry, KubeconfigSet};
-use crate::report::{print_data, Output};
+use crate::report::{self, print_data, Output};
 use crate::settings::ListInvocation;
 use crate::ui::Ui;
 
@@ -58,7 +58,7 @@ pub fn run(invocation: ListInvocation, env: Env, ui: Ui) -> i32 {
             Value::Array(rows.iter().map(|r| object(r, now)).collect())
         ),
     };
-    print_data(&text, 0)
+    print_data("the list", &text, 0)
 }
 
 /// The set's contexts kubefetch wrote, or with `all` every context.
@@ -157,29 +157,7 @@ fn table(rows: &[Listed], with_file: bool, now: DateTime<Utc>) -> String {
         }
         cells.push(line);
     }
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            cells
-                .iter()
-                .map(|line| line[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &cells {
-        let mut text = String::new();
-        for (c, cell) in line.iter().enumerate() {
-            text.push_str(cell);
-            if c + 1 < columns {
-                let pad = widths[c] - cell.chars().count() + 3;
-                text.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    }
-    out
+    report::table(&cells)
 }
 
 fn access(row: &Listed) -> &'static str {

@@ -2,6 +2,7 @@
 //! No clap types and no provider names here: those stay in `settings` and
 //! `provider`.
 
+mod discover;
 mod fetch;
 mod list;
 mod refresh;
@@ -37,6 +38,7 @@ async fn dispatch(invocation: Invocation, env: Env) -> i32 {
         Invocation::List(list) => list::run(list, env, Ui::new(Verbosity::Normal)),
         Invocation::Refresh(refresh) => refresh::run(refresh, env).await,
         Invocation::Remove(remove) => remove::run(remove, env),
+        Invocation::Discover(discover) => discover::run(discover, env).await,
     }
 }
 

@@ -57,7 +57,7 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
                 )
             })
             .collect();
-        return print_data(&lines, report::exit_code(&unreadable));
+        return print_data("the refresh plan", &lines, report::exit_code(&unreadable));
     }
     if targets.is_empty() && unreadable.is_empty() {
         ui.info("No context to refresh");
@@ -129,6 +129,7 @@ fn select(
                 provider: String::new(),
                 cluster_id: String::new(),
                 context: Some(entry.context.name.clone()),
+                action: None,
                 outcome: Err(
                     Failure::new(ErrorKind::Kubeconfig, e.to_string()).with_hint(Some(
                         "fetch the cluster again with its fetch command, or remove the context"
@@ -148,6 +149,7 @@ fn failed_row(context: &str, failure: Failure) -> Row {
         provider: String::new(),
         cluster_id: String::new(),
         context: Some(context.to_string()),
+        action: None,
         outcome: Err(failure),
     }
 }
@@ -199,15 +201,18 @@ async fn refresh(
             provider: target.provenance.provider.clone(),
             cluster_id: target.provenance.cluster_id.clone(),
             context: Some(target.context.clone()),
+            action: None,
             outcome: fetched.and_then(|fetched| {
-                written.map(|path| Success {
-                    line: format!(
-                        "Refreshed context {} in {}{}",
-                        fetched.name,
-                        path.display(),
-                        expiry_note(&fetched)
-                    ),
-                    fields: summary_fields(&fetched, path.display().to_string()),
+                written.map(|path| {
+                    Success::ok(
+                        format!(
+                            "Refreshed context {} in {}{}",
+                            fetched.name,
+                            path.display(),
+                            expiry_note(&fetched)
+                        ),
+                        summary_fields(&fetched, path.display().to_string()),
+                    )
                 })
             }),
         })

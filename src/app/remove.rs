@@ -69,7 +69,7 @@ pub fn run(invocation: RemoveInvocation, env: Env) -> i32 {
     }
     let plans = plan(&set, &doomed);
     if invocation.dry_run {
-        return print_data(&dry_run(&set, &plans), 0);
+        return print_data("the removal plan", &dry_run(&set, &plans), 0);
     }
     let mut code = 0;
     for (index, plan) in plans.iter().enumerate() {

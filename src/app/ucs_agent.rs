@@ -40,13 +40,14 @@ pub async fn run(invocation: UcsAgentInvocation, env: Env) -> i32 {
                 provider: COMMAND.to_string(),
                 cluster_id: settings.cluster_id.clone(),
                 context: None,
-                outcome: Ok(Success {
-                    line: format!(
+                action: None,
+                outcome: Ok(Success::ok(
+                    format!(
                         "Saved the UCS agent bundle of {} to {path} (apply it with `kubectl apply -f {path}`)",
                         settings.cluster_id,
                     ),
-                    fields: vec![("file", path.to_string().into())],
-                }),
+                    vec![("file", path.to_string().into())],
+                )),
             };
             report::finish(&[row], output, ui)
         }

@@ -174,7 +174,11 @@ impl ProviderConfig {
             insecure_skip_tls_verify: self.insecure,
             project_id: self.project_id.clone(),
             profile: self.profile.clone(),
-            endpoint: self.endpoint.as_ref().map(Url::to_string),
+            // Never a secret, even one an endpoint URL carries.
+            endpoint: self
+                .endpoint
+                .as_ref()
+                .map(|url| crate::http::without_userinfo(url).to_string()),
             signature: (self.signature == Signature::RoaV2).then(|| ROA_V2.to_string()),
             exec: false,
             fleet: None,
@@ -248,6 +252,17 @@ mod tests {
             .validate_cluster_id("4d5e6f70-1a2b-11ee-8c90-0255ac100001")
             .unwrap();
         assert!(ProviderKind::Cce.validate_cluster_id("cls-1").is_err());
+    }
+
+    #[test]
+    fn a_password_in_the_endpoint_is_not_recorded() {
+        let mut config = ProviderConfig::new(ProviderKind::Tke, http());
+        config.endpoint = Some(Url::parse("https://u:s3cret@tke.example/").unwrap());
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let recorded = config.provenance("cls-1", None, now);
+        assert_eq!(recorded.endpoint.as_deref(), Some("https://tke.example/"));
     }
 
     #[test]

@@ -47,6 +47,24 @@ pub struct Answer {
     pub request_id: Option<String>,
 }
 
+/// A cluster the credentials can see, as a list API names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    pub cluster_id: String,
+    pub name: String,
+    /// `None` where the provider has no regions in this sense (UCS without one given).
+    pub region: Option<String>,
+    /// The provider's own word, unchanged.
+    pub state: String,
+}
+
+impl Discovered {
+    /// Running (TKE, ACK) or available (CCE, UCS): a kubeconfig can be fetched.
+    pub fn is_running(&self) -> bool {
+        self.state.eq_ignore_ascii_case("running") || self.state.eq_ignore_ascii_case("available")
+    }
+}
+
 enum Api {
     Tke(tencent::Tke),
     Cce(huawei::Cce),
@@ -73,6 +91,20 @@ impl Provider {
         Ok(Provider { config, api })
     }
 
+    /// A provider for discovery: as [`Provider::new`], except that ACK
+    /// without an explicit region lists every region.
+    pub fn for_discovery(
+        config: ProviderConfig,
+        env: Arc<Env>,
+        ui: Ui,
+    ) -> Result<Self, SetupError> {
+        if config.kind == ProviderKind::Ack && config.region.is_none() {
+            let api = Api::Ack(alibaba::Ack::every_region(&config, env, ui)?);
+            return Ok(Provider { config, api });
+        }
+        Provider::new(config, env, ui)
+    }
+
     /// The prefix of entry names and the `provider` of the provenance.
     pub fn name(&self) -> &'static str {
         self.config.kind.name()
@@ -85,6 +117,16 @@ impl Provider {
             Api::Cce(cce) => Some(cce.region()),
             Api::Ucs(_) => None,
             Api::Ack(ack) => Some(ack.region()),
+        }
+    }
+
+    /// Every cluster these credentials can see, following every page.
+    pub async fn list_clusters(&self) -> Result<Vec<Discovered>, ApiError> {
+        match &self.api {
+            Api::Tke(tke) => tke.list().await,
+            Api::Cce(cce) => cce.list().await,
+            Api::Ucs(ucs) => ucs.list().await,
+            Api::Ack(ack) => ack.list().await,
         }
     }
 

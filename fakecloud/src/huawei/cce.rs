@@ -40,6 +40,9 @@ pub fn code_for_status(status: u16) -> String {
 }
 
 pub fn handle(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Reply {
+    if let ["api", "v3", "projects", pid, "clusters"] = req.segments().as_slice() {
+        return list_clusters(shared, req, pid);
+    }
     let Some((project_id, id)) = route(req) else {
         return super::no_such_api();
     };
@@ -51,17 +54,8 @@ pub fn handle(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> R
         Ok(caller) => caller,
         Err(reply) => return reply,
     };
-    let scoped_to = match &caller {
-        Caller::AkSk => req.header("x-project-id").map(str::to_string),
-        Caller::Token(token) => token.project_id.clone(),
-    };
-    let known = HUAWEI_PROJECTS.iter().any(|(pid, _)| *pid == project_id);
-    if !known || scoped_to.as_deref() != Some(project_id.as_str()) {
-        return error(
-            403,
-            "CCE.01403001",
-            "the credentials are not scoped to the project in the path",
-        );
+    if let Err(reply) = check_scope(req, &caller, &project_id) {
+        return reply;
     }
     let days = if req.method == "POST" {
         match requested_days(&req.body) {
@@ -103,6 +97,56 @@ pub fn handle(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> R
     reply(
         200,
         &kubeconfig::json(&endpoints, &shared.pki.ca_pem(), &client, fault),
+    )
+}
+
+/// The credentials must be scoped to the project in the path; its region.
+fn check_scope(req: &ApiRequest, caller: &Caller, project_id: &str) -> Result<&'static str, Reply> {
+    let scoped_to = match caller {
+        Caller::AkSk => req.header("x-project-id").map(str::to_string),
+        Caller::Token(token) => token.project_id.clone(),
+    };
+    let region = HUAWEI_PROJECTS
+        .iter()
+        .find(|(pid, _)| *pid == project_id)
+        .map(|(_, region)| *region);
+    match region {
+        Some(region) if scoped_to.as_deref() == Some(project_id) => Ok(region),
+        _ => Err(error(
+            403,
+            "CCE.01403001",
+            "the credentials are not scoped to the project in the path",
+        )),
+    }
+}
+
+/// `ListClusters`: every cluster of the project's region in one answer.
+fn list_clusters(shared: &Shared, req: &ApiRequest, project_id: &str) -> Reply {
+    if req.method != "GET" {
+        return super::no_such_api();
+    }
+    let caller = match authenticate(shared, req) {
+        Ok(caller) => caller,
+        Err(reply) => return reply,
+    };
+    let region = match check_scope(req, &caller, project_id) {
+        Ok(region) => region,
+        Err(reply) => return reply,
+    };
+    let items: Vec<Value> = shared
+        .lock()
+        .listed(Provider::Cce, Some(region))
+        .iter()
+        .map(|c| {
+            json!({"kind": "Cluster", "apiVersion": "v3",
+                         "metadata": {"uid": c.id, "name": c.name},
+                         "spec": {"type": "VirtualMachine"},
+                         "status": {"phase": c.state}})
+        })
+        .collect();
+    reply(
+        200,
+        &json!({"kind": "Cluster", "apiVersion": "v3", "items": items}),
     )
 }
 

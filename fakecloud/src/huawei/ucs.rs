@@ -44,6 +44,12 @@ pub fn code_for_status(status: u16) -> String {
 }
 
 pub fn handle(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Reply {
+    if req.segments() == ["v1", "clusters"] && req.method == "GET" {
+        return match authenticate_global(shared, req) {
+            Ok(()) => list_clusters(shared, req),
+            Err(reply) => reply,
+        };
+    }
     let (route, method) = match route(req) {
         Some(route @ Route::Kubeconfig(_)) => (route, "POST"),
         Some(route @ Route::AccessInfo(_)) => (route, "GET"),
@@ -72,6 +78,45 @@ fn authenticate_global(shared: &Shared, req: &ApiRequest) -> Result<(), Reply> {
             "Incorrect IAM authentication information: X-Domain-Id is missing or wrong",
         )),
     }
+}
+
+/// `ShowClusterList`: `limit` (-1: all) and `offset`.
+fn list_clusters(shared: &Shared, req: &ApiRequest) -> Reply {
+    let limit = match req.query_param("limit").map(|v| v.parse::<i64>()) {
+        None => -1,
+        Some(Ok(n)) if n == -1 || n >= 1 => n,
+        Some(_) => {
+            return error(
+                400,
+                "UCS.00400001",
+                "limit must be -1 or a positive integer",
+            )
+        }
+    };
+    let offset = match req.query_param("offset").map(|v| v.parse::<usize>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return error(400, "UCS.00400001", "offset must be an integer"),
+    };
+    let all = shared.lock().listed(Provider::Ucs, None);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    let items: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(take)
+        .map(|c| {
+            let category = if c.agent_bundle {
+                "attachedcluster"
+            } else {
+                "self"
+            };
+            json!({"kind": "Cluster", "apiVersion": "v1",
+                   "metadata": {"uid": c.id, "name": c.name},
+                   "spec": {"region": c.region, "provider": "huaweicloud", "category": category},
+                   "status": {"phase": c.state}})
+        })
+        .collect();
+    reply(200, &json!({"total": all.len(), "items": items}))
 }
 
 fn kubeconfig(shared: &Shared, id: &str, fault: Option<&FaultKind>) -> Reply {

@@ -10,6 +10,9 @@ use crate::http::{retry_after, Response};
 use crate::provider::error::{ApiError, Verdict};
 
 pub const ACTION: &str = "DescribeClusterUserKubeconfig";
+pub const LIST_ACTION: &str = "DescribeClustersV1";
+/// `DescribeClustersV1`'s largest page.
+pub const PAGE_SIZE: u64 = 100;
 pub const VERSION: &str = "2015-12-15";
 pub const ACCEPT: &str = "application/json";
 /// Positive on a throttled answer: seconds to wait before the next attempt.
@@ -59,6 +62,72 @@ pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<User
     failure(&response, header_request_id, cluster_id, region)
 }
 
+/// `GET {base}/api/v1/clusters`: page `page_number` (from 1), in `region`
+/// or every region.
+pub fn list_query(region: Option<&str>, page_number: u64) -> Vec<(String, String)> {
+    let mut pairs = vec![
+        ("page_number".to_string(), page_number.to_string()),
+        ("page_size".to_string(), PAGE_SIZE.to_string()),
+    ];
+    if let Some(region) = region {
+        pairs.push(("region_id".to_string(), region.to_string()));
+    }
+    pairs
+}
+
+#[derive(Deserialize)]
+struct ClustersBody {
+    clusters: Vec<ListedCluster>,
+    page_info: PageInfo,
+}
+
+#[derive(Deserialize)]
+struct ListedCluster {
+    cluster_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    region_id: Option<String>,
+    #[serde(default)]
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct PageInfo {
+    total_count: u64,
+}
+
+/// One page of `DescribeClustersV1`: (id, name, region, state) and the total.
+#[derive(Debug)]
+pub struct ClusterPage {
+    pub clusters: Vec<(String, String, Option<String>, String)>,
+    pub total: u64,
+}
+
+pub fn judge_clusters(response: Response, region: &str) -> Verdict<ClusterPage> {
+    let request_id = response.header(REQUEST_ID_HEADER).map(str::to_string);
+    if response.status != 200 || retry_after(&response, RETRY_AFTER_HEADER).is_some() {
+        return failure(&response, request_id, "", region);
+    }
+    match serde_json::from_slice::<ClustersBody>(&response.body) {
+        Ok(body) => Verdict::Done(ClusterPage {
+            clusters: body
+                .clusters
+                .into_iter()
+                .map(|c| (c.cluster_id, c.name, c.region_id, c.state))
+                .collect(),
+            total: body.page_info.total_count,
+        }),
+        Err(e) => Verdict::Fail(
+            ApiError::new(ErrorKind::Provider, "ACK sent a malformed cluster list")
+                .message(Some(format!("not the expected JSON: {e}")))
+                .status(200)
+                .request_id(request_id)
+                .hint("try again; if it persists, check --endpoint and any proxy in between"),
+        ),
+    }
+}
+
 fn success(body: &[u8], request_id: Option<String>) -> Verdict<UserConfig> {
     let body: Body = match serde_json::from_slice(body) {
         Ok(body) => body,
@@ -93,12 +162,12 @@ fn parse_expiration(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn failure(
+fn failure<T>(
     response: &Response,
     header_request_id: Option<String>,
     cluster_id: &str,
     region: &str,
-) -> Verdict<UserConfig> {
+) -> Verdict<T> {
     let status = response.status;
     let body: Option<Value> = serde_json::from_slice(&response.body).ok();
     let field = |names: &[&str]| {

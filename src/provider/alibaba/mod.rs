@@ -13,7 +13,7 @@ use crate::credentials::Found;
 use crate::env::Env;
 use crate::http::{HttpClient, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{host_header, Answer, ProviderConfig, SetupError, Signature};
+use crate::provider::{host_header, Answer, Discovered, ProviderConfig, SetupError, Signature};
 use crate::settings::{format_minutes, UsageError};
 use crate::sign::{acs3, canonical_query, roa};
 use crate::ui::Ui;
@@ -26,6 +26,8 @@ pub const TTL_MINUTES: RangeInclusive<u64> = 15..=4320;
 pub struct Ack {
     endpoint: Url,
     region: String,
+    /// Discovery without a region asks for every region at the central endpoint.
+    every_region: bool,
     ttl_minutes: Option<u64>,
     signature: Signature,
     credential: AlibabaCredential,
@@ -35,8 +37,6 @@ pub struct Ack {
 
 impl Ack {
     pub fn new(config: &ProviderConfig, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
-        let ttl_minutes = check_ttl(config.ttl_minutes)?;
-        let signature = config.signature;
         let region = config
             .region
             .clone()
@@ -48,7 +48,33 @@ impl Ack {
                 )
             })?;
         validate_region(&region)?;
-        let endpoint = config.endpoint_or(&env, &format!("https://cs.{region}.aliyuncs.com"))?;
+        Self::setup(config, env, ui, Some(region))
+    }
+
+    /// For discovery without `--region`: every region, through the central endpoint.
+    pub fn every_region(
+        config: &ProviderConfig,
+        env: Arc<Env>,
+        ui: Ui,
+    ) -> Result<Self, SetupError> {
+        Self::setup(config, env, ui, None)
+    }
+
+    fn setup(
+        config: &ProviderConfig,
+        env: Arc<Env>,
+        ui: Ui,
+        region: Option<String>,
+    ) -> Result<Self, SetupError> {
+        let ttl_minutes = check_ttl(config.ttl_minutes)?;
+        let signature = config.signature;
+        let host = match &region {
+            Some(region) => format!("https://cs.{region}.aliyuncs.com"),
+            None => "https://cs.aliyuncs.com".to_string(),
+        };
+        let endpoint = config.endpoint_or(&env, &host)?;
+        let every_region = region.is_none();
+        let region = region.unwrap_or_default();
         let Found { value, source } = credential::load(&env, config.profile.as_deref())?;
         ui.detail(&format!(
             "ack: credentials from {source}, region {region}, endpoint {endpoint}, signature {signature:?}"
@@ -58,6 +84,7 @@ impl Ack {
         Ok(Ack {
             endpoint,
             region,
+            every_region,
             ttl_minutes,
             signature,
             credential: value,
@@ -81,7 +108,7 @@ impl Ack {
         let answer = self
             .http
             .send(
-                || self.request(&url, &host, &path, &query),
+                || self.request(&url, &host, &path, &query, api::ACTION),
                 |response| api::judge(response, cluster_id, &self.region),
             )
             .await?;
@@ -93,8 +120,54 @@ impl Ack {
         })
     }
 
+    /// `DescribeClustersV1`, every page; in the region, or every region.
+    pub async fn list(&self) -> Result<Vec<Discovered>, ApiError> {
+        let path = format!(
+            "{}/api/v1/clusters",
+            self.endpoint.path().trim_end_matches('/')
+        );
+        let host = host_header(&self.endpoint);
+        let region = (!self.every_region).then_some(self.region.as_str());
+        let mut found = Vec::new();
+        for page_number in 1.. {
+            let query = api::list_query(region, page_number);
+            let mut url = self.endpoint.clone();
+            url.set_path(&path);
+            url.set_query(Some(&canonical_query(&query)));
+            let page = self
+                .http
+                .send(
+                    || self.request(&url, &host, &path, &query, api::LIST_ACTION),
+                    |response| api::judge_clusters(response, &self.region),
+                )
+                .await?;
+            let last = page.clusters.is_empty();
+            found.extend(
+                page.clusters
+                    .into_iter()
+                    .map(|(id, name, cluster_region, state)| Discovered {
+                        cluster_id: id,
+                        name,
+                        region: cluster_region.or_else(|| region.map(str::to_string)),
+                        state,
+                    }),
+            );
+            if last || found.len() as u64 >= page.total {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// One signed attempt: a fresh date and nonce every time.
-    fn request(&self, url: &Url, host: &str, path: &str, query: &[(String, String)]) -> Request {
+    fn request(
+        &self,
+        url: &Url,
+        host: &str,
+        path: &str,
+        query: &[(String, String)],
+        action: &str,
+    ) -> Request {
         let now = self.env.now();
         let nonce = acs3::new_nonce();
         let id = &self.credential.access_key_id;
@@ -102,15 +175,8 @@ impl Ack {
         let token = self.credential.security_token.as_ref();
         let mut headers = match self.signature {
             Signature::Acs3 => {
-                let mut headers = acs3::standard_headers(
-                    host,
-                    api::ACTION,
-                    api::VERSION,
-                    now,
-                    &nonce,
-                    b"",
-                    token,
-                );
+                let mut headers =
+                    acs3::standard_headers(host, action, api::VERSION, now, &nonce, b"", token);
                 headers.push(("accept".to_string(), api::ACCEPT.to_string()));
                 let signed = acs3::sign(
                     &acs3::Acs3Request {
@@ -131,7 +197,7 @@ impl Ack {
                 let mut headers = vec![
                     ("accept".to_string(), api::ACCEPT.to_string()),
                     ("date".to_string(), date.clone()),
-                    ("x-acs-action".to_string(), api::ACTION.to_string()),
+                    ("x-acs-action".to_string(), action.to_string()),
                     ("x-acs-version".to_string(), api::VERSION.to_string()),
                     (
                         "x-acs-signature-method".to_string(),
@@ -257,6 +323,7 @@ mod tests {
         Ack {
             endpoint,
             region: "cn-hangzhou".into(),
+            every_region: false,
             ttl_minutes: Some(60),
             signature,
             credential: AlibabaCredential {
@@ -275,7 +342,13 @@ mod tests {
         let mut url = ack.endpoint.clone();
         url.set_path(&path);
         url.set_query(Some(&canonical_query(&query)));
-        ack.request(&url, "cs.cn-hangzhou.aliyuncs.com", &path, &query)
+        ack.request(
+            &url,
+            "cs.cn-hangzhou.aliyuncs.com",
+            &path,
+            &query,
+            api::ACTION,
+        )
     }
 
     fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

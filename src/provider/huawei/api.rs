@@ -176,6 +176,61 @@ pub fn judge_cert_post(response: Response, subject: &Subject<'_>) -> Verdict<Cer
     }
 }
 
+/// One answer of CCE `ListClusters` or UCS `ShowClusterList`: `items[]`
+/// with `metadata.uid`, `metadata.name`, `spec.region` (UCS) and
+/// `status.phase`, and UCS's `total`.
+#[derive(Debug)]
+pub struct ClusterList {
+    /// (id, name, region, phase)
+    pub clusters: Vec<(String, String, Option<String>, String)>,
+    pub total: Option<u64>,
+}
+
+pub fn judge_cluster_list(response: Response, subject: &Subject<'_>) -> Verdict<ClusterList> {
+    if response.status != 200 {
+        return failure(&response, subject);
+    }
+    let malformed = || {
+        Verdict::Fail(
+            ApiError::new(
+                ErrorKind::Provider,
+                format!("{} sent a malformed cluster list", subject.service),
+            )
+            .status(response.status)
+            .request_id(request_id(&response))
+            .hint("try again; if it persists, check --endpoint and any proxy in between"),
+        )
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&response.body) else {
+        return malformed();
+    };
+    let Some(items) = body.get("items").and_then(Value::as_array) else {
+        return malformed();
+    };
+    let field = |item: &Value, path: &[&str]| {
+        path.iter()
+            .try_fold(item, |v, key| v.get(*key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut clusters = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(id) = field(item, &["metadata", "uid"]) else {
+            return malformed();
+        };
+        clusters.push((
+            id,
+            field(item, &["metadata", "name"]).unwrap_or_default(),
+            field(item, &["spec", "region"]),
+            field(item, &["status", "phase"]).unwrap_or_default(),
+        ));
+    }
+    Verdict::Done(ClusterList {
+        clusters,
+        total: body.get("total").and_then(Value::as_u64),
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

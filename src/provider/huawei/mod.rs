@@ -20,7 +20,7 @@ use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{Answer, ProviderConfig, SetupError};
+use crate::provider::{Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::{format_minutes, HttpSettings, UsageError};
 use crate::ui::Ui;
 
@@ -297,17 +297,9 @@ impl Cce {
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
         let client = &self.client;
-        let session = client.session().await?;
-        let project_id = session
-            .scope_header
-            .as_ref()
-            .map(|(_, id)| id.as_str())
-            .unwrap_or_default();
-        let url = url_with(
-            &client.endpoint,
-            &format!("/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert"),
-            &[],
-        );
+        let (session, url) = self
+            .project_url(&format!("/clusters/{cluster_id}/clustercert"))
+            .await?;
         let body = serde_json::to_vec(&CertDuration {
             duration: self.duration_days,
         })
@@ -354,6 +346,55 @@ impl Cce {
         })
     }
 }
+
+impl Cce {
+    /// The session and `/api/v3/projects/{project id}{rest}` of the region's project.
+    async fn project_url(&self, rest: &str) -> Result<(&Session, Url), ApiError> {
+        let session = self.client.session().await?;
+        let project_id = session
+            .scope_header
+            .as_ref()
+            .map(|(_, id)| id.as_str())
+            .unwrap_or_default();
+        let url = url_with(
+            &self.client.endpoint,
+            &format!("/api/v3/projects/{project_id}{rest}"),
+            &[],
+        );
+        Ok((session, url))
+    }
+
+    /// `ListClusters` of the region's project: one answer holds them all.
+    pub async fn list(&self) -> Result<Vec<Discovered>, ApiError> {
+        let client = &self.client;
+        let (session, url) = self.project_url("/clusters").await?;
+        let subject = Subject {
+            service: "CCE",
+            cluster_id: None,
+            credential_hint: session.credential_hint,
+        };
+        let list = client
+            .http
+            .send(
+                || session.request(Method::GET, &url, b"", &client.env),
+                |response| api::judge_cluster_list(response, &subject),
+            )
+            .await?;
+        Ok(list
+            .clusters
+            .into_iter()
+            .map(|(id, name, _, state)| Discovered {
+                cluster_id: id,
+                name,
+                region: Some(self.region.clone()),
+                state,
+            })
+            .collect())
+    }
+}
+
+/// `ShowClusterList` pages.
+const UCS_PAGE_SIZE: usize = 100;
 
 /// `kubefetch ucs`.
 pub struct Ucs {
@@ -407,6 +448,49 @@ impl Ucs {
             expires_at: None,
             request_id: answer.request_id,
         })
+    }
+}
+
+impl Ucs {
+    /// `ShowClusterList`, every page (limit/offset).
+    pub async fn list(&self) -> Result<Vec<Discovered>, ApiError> {
+        let client = &self.client;
+        let session = client.session().await?;
+        let subject = Subject {
+            service: "UCS",
+            cluster_id: None,
+            credential_hint: session.credential_hint,
+        };
+        let mut found = Vec::new();
+        loop {
+            let query = [
+                ("limit".to_string(), UCS_PAGE_SIZE.to_string()),
+                ("offset".to_string(), found.len().to_string()),
+            ];
+            let url = url_with(&client.endpoint, "/v1/clusters", &query);
+            let page = client
+                .http
+                .send(
+                    || session.request(Method::GET, &url, b"", &client.env),
+                    |response| api::judge_cluster_list(response, &subject),
+                )
+                .await?;
+            let received = page.clusters.len();
+            found.extend(
+                page.clusters
+                    .into_iter()
+                    .map(|(id, name, region, state)| Discovered {
+                        cluster_id: id,
+                        name,
+                        region,
+                        state,
+                    }),
+            );
+            let total = page.total.map_or(usize::MAX, |t| t as usize);
+            if received < UCS_PAGE_SIZE || found.len() >= total {
+                return Ok(found);
+            }
+        }
     }
 }
 

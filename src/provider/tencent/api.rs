@@ -8,6 +8,7 @@ use crate::http::Response;
 use crate::provider::error::{ApiError, Verdict};
 
 pub const ACTION: &str = "DescribeClusterKubeconfig";
+pub const LIST_ACTION: &str = "DescribeClusters";
 pub const VERSION: &str = "2018-05-25";
 pub const SERVICE: &str = "tke";
 pub const CONTENT_TYPE: &str = "application/json";
@@ -21,15 +22,16 @@ pub struct DescribeClusterKubeconfig<'a> {
 }
 
 #[derive(Deserialize)]
-struct Envelope {
+struct Envelope<T> {
     #[serde(rename = "Response")]
-    response: Body,
+    response: Body<T>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Body {
-    kubeconfig: Option<String>,
+struct Body<T> {
+    #[serde(flatten)]
+    data: T,
     request_id: Option<String>,
     error: Option<TcError>,
 }
@@ -39,6 +41,12 @@ struct Body {
 struct TcError {
     code: Option<String>,
     message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KubeconfigData {
+    kubeconfig: Option<String>,
 }
 
 /// A successful answer.
@@ -52,42 +60,11 @@ pub struct Kubeconfig {
 /// statuses are the gateway's.
 pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<Kubeconfig> {
     let status = response.status;
-    let parsed = serde_json::from_slice::<Envelope>(&response.body);
-    let body = match parsed {
-        Ok(envelope) => envelope.response,
-        Err(_) if status >= 500 || status == 429 => {
-            return Verdict::Retry {
-                error: ApiError::new(ErrorKind::Provider, "the TKE API failed").status(status),
-                after: crate::http::retry_after(&response, "retry-after"),
-            }
-        }
-        Err(e) => {
-            return Verdict::Fail(
-                ApiError::new(ErrorKind::Provider, "TKE sent a malformed answer")
-                    .message(Some(format!("not the expected JSON: {e}")))
-                    .status(status)
-                    .hint("try again; if it persists, check --endpoint and any proxy in between"),
-            )
-        }
+    let body = match open::<KubeconfigData, _>(&response, Some(cluster_id), region) {
+        Ok(body) => body,
+        Err(verdict) => return verdict,
     };
-    if let Some(error) = body.error {
-        let code = error.code.unwrap_or_default();
-        let e = classify(&code, cluster_id, region)
-            .code(Some(code).filter(|c| !c.is_empty()))
-            .message(error.message)
-            .request_id(body.request_id);
-        let gateway_failure = (status >= 500 || status == 429)
-            && matches!(e.kind, ErrorKind::Provider | ErrorKind::Internal);
-        return if gateway_failure || is_retryable(e.code.as_deref().unwrap_or("")) {
-            Verdict::Retry {
-                error: e,
-                after: None,
-            }
-        } else {
-            Verdict::Fail(e)
-        };
-    }
-    match body.kubeconfig {
+    match body.data.kubeconfig {
         Some(text) if status == 200 && !text.trim().is_empty() => Verdict::Done(Kubeconfig {
             text,
             request_id: body.request_id,
@@ -100,15 +77,119 @@ pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<Kube
     }
 }
 
+/// `DescribeClusters` body: one page of at most [`PAGE_SIZE`].
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeClusters {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// DescribeClusters' largest page.
+pub const PAGE_SIZE: u64 = 100;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClustersData {
+    total_count: Option<u64>,
+    clusters: Option<Vec<ListedCluster>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedCluster {
+    cluster_id: String,
+    #[serde(default)]
+    cluster_name: String,
+    #[serde(default)]
+    cluster_status: String,
+}
+
+/// One page of `DescribeClusters`: (id, name, state) and the total.
+#[derive(Debug)]
+pub struct ClusterPage {
+    pub clusters: Vec<(String, String, String)>,
+    pub total: u64,
+}
+
+pub fn judge_clusters(response: Response, region: &str) -> Verdict<ClusterPage> {
+    let status = response.status;
+    let body = match open::<ClustersData, _>(&response, None, region) {
+        Ok(body) => body,
+        Err(verdict) => return verdict,
+    };
+    match (body.data.clusters, body.data.total_count) {
+        (Some(clusters), Some(total)) if status == 200 => Verdict::Done(ClusterPage {
+            clusters: clusters
+                .into_iter()
+                .map(|c| (c.cluster_id, c.cluster_name, c.cluster_status))
+                .collect(),
+            total,
+        }),
+        _ => Verdict::Fail(
+            ApiError::new(ErrorKind::Provider, "TKE answered without a cluster list")
+                .status(status)
+                .request_id(body.request_id),
+        ),
+    }
+}
+
+/// The envelope of any answer, or the verdict on its error.
+fn open<T: serde::de::DeserializeOwned, U>(
+    response: &Response,
+    cluster_id: Option<&str>,
+    region: &str,
+) -> Result<Body<T>, Verdict<U>> {
+    let status = response.status;
+    let body = match serde_json::from_slice::<Envelope<T>>(&response.body) {
+        Ok(envelope) => envelope.response,
+        Err(_) if status >= 500 || status == 429 => {
+            return Err(Verdict::Retry {
+                error: ApiError::new(ErrorKind::Provider, "the TKE API failed").status(status),
+                after: crate::http::retry_after(response, "retry-after"),
+            })
+        }
+        Err(e) => {
+            return Err(Verdict::Fail(
+                ApiError::new(ErrorKind::Provider, "TKE sent a malformed answer")
+                    .message(Some(format!("not the expected JSON: {e}")))
+                    .status(status)
+                    .hint("try again; if it persists, check --endpoint and any proxy in between"),
+            ))
+        }
+    };
+    let Some(error) = body.error else {
+        return Ok(body);
+    };
+    let code = error.code.unwrap_or_default();
+    let e = classify(&code, cluster_id, region)
+        .code(Some(code).filter(|c| !c.is_empty()))
+        .message(error.message)
+        .request_id(body.request_id);
+    let gateway_failure = (status >= 500 || status == 429)
+        && matches!(e.kind, ErrorKind::Provider | ErrorKind::Internal);
+    Err(
+        if gateway_failure || is_retryable(e.code.as_deref().unwrap_or("")) {
+            Verdict::Retry {
+                error: e,
+                after: None,
+            }
+        } else {
+            Verdict::Fail(e)
+        },
+    )
+}
+
 fn is_retryable(code: &str) -> bool {
     code.starts_with("RequestLimitExceeded")
         || (code.starts_with("InternalError") && code != "InternalError.CamNoAuth")
 }
 
-fn classify(code: &str, cluster_id: &str, region: &str) -> ApiError {
+fn classify(code: &str, cluster_id: Option<&str>, region: &str) -> ApiError {
     let prefix = code.split('.').next().unwrap_or("");
     if code.contains("ClusterNotFound") || prefix == "ResourceNotFound" {
-        return ApiError::new(ErrorKind::NotFound, format!("cluster {cluster_id} not found"))
+        let what = cluster_id.map_or("the resource".to_string(), |id| format!("cluster {id}"));
+        return ApiError::new(ErrorKind::NotFound, format!("{what} not found"))
             .hint(format!(
                 "check the cluster id and the region ({region}); `tccli tke DescribeClusters --region {region}` lists them"
             ));

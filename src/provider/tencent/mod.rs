@@ -13,7 +13,7 @@ use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, RateLimit, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{host_header, Answer, ProviderConfig, SetupError};
+use crate::provider::{host_header, Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::UsageError;
 use crate::sign::tc3;
 use crate::ui::Ui;
@@ -75,21 +75,15 @@ impl Tke {
     }
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
-        let body = serde_json::to_vec(&api::DescribeClusterKubeconfig {
+        let body = encode(&api::DescribeClusterKubeconfig {
             cluster_id,
             is_extranet: !private,
-        })
-        .map_err(|e| {
-            ApiError::new(
-                ErrorKind::Internal,
-                format!("cannot encode the request: {e}"),
-            )
         })?;
         let host = host_header(&self.endpoint);
         let answer = self
             .http
             .send(
-                || self.request(&host, &body),
+                || self.request(&host, api::ACTION, &body),
                 |response| api::judge(response, cluster_id, &self.region),
             )
             .await?;
@@ -101,7 +95,40 @@ impl Tke {
         })
     }
 
-    fn request(&self, host: &str, body: &[u8]) -> Request {
+    /// `DescribeClusters` in the region, every page (Offset/Limit, 100 a page).
+    pub async fn list(&self) -> Result<Vec<Discovered>, ApiError> {
+        let host = host_header(&self.endpoint);
+        let mut found = Vec::new();
+        loop {
+            let body = encode(&api::DescribeClusters {
+                offset: found.len() as u64,
+                limit: api::PAGE_SIZE,
+            })?;
+            let page = self
+                .http
+                .send(
+                    || self.request(&host, api::LIST_ACTION, &body),
+                    |response| api::judge_clusters(response, &self.region),
+                )
+                .await?;
+            let last = page.clusters.is_empty();
+            found.extend(
+                page.clusters
+                    .into_iter()
+                    .map(|(id, name, state)| Discovered {
+                        cluster_id: id,
+                        name,
+                        region: Some(self.region.clone()),
+                        state,
+                    }),
+            );
+            if last || found.len() as u64 >= page.total {
+                return Ok(found);
+            }
+        }
+    }
+
+    fn request(&self, host: &str, action: &str, body: &[u8]) -> Request {
         let timestamp = self.env.now().timestamp();
         let signed = tc3::sign(
             &tc3::Tc3Request {
@@ -118,7 +145,7 @@ impl Tke {
         );
         let mut headers = vec![
             ("Content-Type".to_string(), api::CONTENT_TYPE.to_string()),
-            ("X-TC-Action".to_string(), api::ACTION.to_string()),
+            ("X-TC-Action".to_string(), action.to_string()),
             ("X-TC-Version".to_string(), api::VERSION.to_string()),
             ("X-TC-Region".to_string(), self.region.clone()),
             ("X-TC-Timestamp".to_string(), timestamp.to_string()),
@@ -135,6 +162,15 @@ impl Tke {
             body: body.to_vec(),
         }
     }
+}
+
+fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(body).map_err(|e| {
+        ApiError::new(
+            ErrorKind::Internal,
+            format!("cannot encode the request: {e}"),
+        )
+    })
 }
 
 /// The SDK's default host, except finance regions, which are isolated.
