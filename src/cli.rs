@@ -14,6 +14,8 @@ Environment:
   KUBEFETCH_IAM_ENDPOINT     Huawei IAM base URL
   KUBEFETCH_CA_BUNDLE        PEM file of extra root certificates trusted for API endpoints
   KUBEFETCH_LOCK_TIMEOUT     seconds to wait for the kubeconfig lock (default 10)
+  KUBEFETCH_EXEC_COMMAND     command an --exec user runs (default: this kubefetch's absolute path)
+  KUBECACHEDIR               cache directory of --exec credentials (default ~/.kube/cache)
   HTTPS_PROXY, NO_PROXY      proxy for API requests
   TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, TENCENTCLOUD_REGION,
   TCCLI_PROFILE              Tencent credentials, region and tccli profile
@@ -93,6 +95,12 @@ pub enum Command {
     /// Remove contexts, and their cluster and user entries once nothing else uses them
     #[command(after_help = SET_HELP)]
     Remove(RemoveArgs),
+    /// Print a cluster's ExecCredential for kubectl (what an --exec user runs), from a cache
+    #[command(after_help = CREDENTIAL_HELP)]
+    Credential {
+        #[command(subcommand)]
+        provider: CredentialProvider,
+    },
     /// List the clusters the credentials can see (every page), as a table or JSON on stdout
     #[command(after_help = ENV_HELP)]
     Discover(DiscoverArgs),
@@ -119,6 +127,14 @@ pub struct DiscoverArgs {
     #[command(flatten)]
     pub request: RequestArgs,
 }
+
+const CREDENTIAL_HELP: &str = "\
+stdout: one ExecCredential (JSON; apiVersion from KUBERNETES_EXEC_INFO, else v1). Credentials
+come from the environment kubectl runs in, as for the fetch commands. Cached in
+KUBECACHEDIR/kubefetch (else ~/.kube/cache/kubefetch), one 0600 file per cluster and identity.
+Environment: KUBECACHEDIR, KUBEFETCH_EXEC_COMMAND (the command --exec writes).
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 credentials, 4 cluster not found, 5 provider or network.";
 
 const SET_HELP: &str = "\
 Files: --kubeconfig PATH, else every file of KUBECONFIG (':'-separated; missing files are
@@ -221,18 +237,31 @@ pub struct RemoveArgs {
     pub verbosity: VerbosityArgs,
 }
 
+/// A provider's command: its own options, then the shared ones (`FetchArgs`
+/// for a fetch command, `CredentialArgs` for `credential`).
 #[derive(Debug, Args)]
-pub struct TkeArgs {
+pub struct ProviderArgs<O: Args, S: Args> {
+    #[command(flatten)]
+    pub options: O,
+
+    #[command(flatten)]
+    pub shared: S,
+}
+
+pub type TkeArgs = ProviderArgs<TkeOptions, FetchArgs>;
+pub type AckArgs = ProviderArgs<AckOptions, FetchArgs>;
+pub type CceArgs = ProviderArgs<CceOptions, FetchArgs>;
+pub type UcsArgs = ProviderArgs<UcsOptions, FetchArgs>;
+
+#[derive(Debug, Args)]
+pub struct TkeOptions {
     /// Region of the clusters, e.g. ap-guangzhou [env: TENCENTCLOUD_REGION, else the tccli profile]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-
-    #[command(flatten)]
-    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct CceArgs {
+pub struct CceOptions {
     /// Region of the clusters, e.g. cn-north-4, or eu-de / eu-nl (Open Telekom Cloud) [env: OS_REGION_NAME]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -244,13 +273,10 @@ pub struct CceArgs {
     /// Take the public endpoint without TLS verification (CCE's `external` context)
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
-
-    #[command(flatten)]
-    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct AckArgs {
+pub struct AckOptions {
     /// Region of the clusters, e.g. cn-hangzhou [env: ALIBABA_CLOUD_REGION_ID, else the aliyun profile]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -258,19 +284,56 @@ pub struct AckArgs {
     /// Sign with the legacy ROA HMAC-SHA1 signature (old private deployments) instead of ACS3
     #[arg(long)]
     pub signature_v2: bool,
-
-    #[command(flatten)]
-    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct UcsArgs {
+pub struct UcsOptions {
     /// Take the public endpoint without TLS verification (UCS's `external` context)
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+}
+
+/// `kubefetch credential <provider>`: what kubectl runs for an `--exec` user.
+#[derive(Debug, Subcommand)]
+pub enum CredentialProvider {
+    /// Tencent Cloud TKE
+    Tke(ProviderArgs<TkeOptions, CredentialArgs>),
+    /// Alibaba Cloud ACK
+    Ack(ProviderArgs<AckOptions, CredentialArgs>),
+    /// Huawei Cloud / Open Telekom Cloud CCE
+    Cce(ProviderArgs<CceOptions, CredentialArgs>),
+    /// Huawei Cloud UCS
+    Ucs(ProviderArgs<UcsOptions, CredentialArgs>),
+}
+
+/// The options of `credential`: those of a fetch command that select the credential.
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    /// The cluster's id
+    #[arg(value_name = "CLUSTER_ID")]
+    pub cluster_id: String,
+
+    /// The credential for the cluster's internal/VPC endpoint
+    #[arg(long)]
+    pub private: bool,
+
+    /// Credential lifetime where the provider supports it: minutes, or 90m, 3h, 2d
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+
+    /// Profile in the provider's own CLI configuration
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// API base URL override (https://, or http:// to a loopback host)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 
     #[command(flatten)]
-    pub fetch: FetchArgs,
+    pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +405,10 @@ pub struct FetchArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
+    /// Write no key: the user runs `kubefetch credential`, which serves a cached short-lived credential
+    #[arg(long)]
+    pub exec: bool,
+
     #[command(flatten)]
     pub request: RequestArgs,
 }
@@ -370,6 +437,16 @@ pub struct CallArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output: OutputFormat,
 
+    #[command(flatten)]
+    pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
+}
+
+/// Per-request limits.
+#[derive(Debug, Args)]
+pub struct HttpArgs {
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
@@ -377,9 +454,6 @@ pub struct CallArgs {
     /// Retries of retryable failures (5xx, throttling, timeouts)
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
-
-    #[command(flatten)]
-    pub verbosity: VerbosityArgs,
 }
 
 #[derive(Debug, Args)]

@@ -2,10 +2,12 @@
 //! collide, and merge it safely into the user's kubeconfig.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod exec;
 pub mod fsx;
 pub mod http;
 pub mod interrupt;

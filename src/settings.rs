@@ -10,8 +10,9 @@ use chrono::TimeDelta;
 use reqwest::Url;
 
 use crate::cli::{
-    CallArgs, Command, DiscoverArgs, FetchArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs,
-    RemoveArgs, RequestArgs, UcsAgentArgs, VerbosityArgs,
+    AckOptions, CceOptions, Command, CredentialArgs, CredentialProvider, DiscoverArgs, FetchArgs,
+    HttpArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs, RemoveArgs, RequestArgs,
+    TkeOptions, UcsAgentArgs, UcsOptions, VerbosityArgs,
 };
 use crate::env::Env;
 use crate::error::Failure;
@@ -78,7 +79,7 @@ pub struct HttpSettings {
 }
 
 impl HttpSettings {
-    pub fn from_args(args: &CallArgs, env: &Env) -> Self {
+    pub fn from_args(args: &HttpArgs, env: &Env) -> Self {
         HttpSettings {
             timeout: Duration::from_secs(args.timeout),
             retries: args.retries,
@@ -95,6 +96,7 @@ pub enum Invocation {
     List(ListInvocation),
     Refresh(RefreshInvocation),
     Remove(RemoveInvocation),
+    Credential(CredentialInvocation),
     Discover(DiscoverInvocation),
 }
 
@@ -113,6 +115,15 @@ pub enum Discovery {
     All,
     /// `--name`: the one cluster of each name.
     Names(Vec<String>),
+}
+
+/// `credential`, validated: one cluster's credential, as the fetch with the
+/// same options would get it.
+#[derive(Debug, Clone)]
+pub struct CredentialInvocation {
+    pub provider: ProviderConfig,
+    pub cluster_id: String,
+    pub verbosity: Verbosity,
 }
 
 /// `list`, validated.
@@ -177,6 +188,8 @@ pub struct FetchInvocation {
     pub output: Output,
     pub verbosity: Verbosity,
     pub lock_timeout: Duration,
+    /// `--exec`: the user runs `kubefetch credential` instead of holding a key.
+    pub exec: bool,
 }
 
 impl FetchInvocation {
@@ -219,23 +232,40 @@ pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
                 output: output(args.request.call.output),
                 failure: Failure::usage("ucs-agent", e),
             }),
-        Command::Tke(args) => fetch_command(ProviderKind::Tke, &args.fetch, env, |config| {
-            config.region = args.region;
+        Command::Tke(args) => fetch_command(ProviderKind::Tke, &args.shared, env, |config| {
+            tke_options(args.options, config)
         }),
-        Command::Ack(args) => fetch_command(ProviderKind::Ack, &args.fetch, env, |config| {
-            config.region = args.region;
-            if args.signature_v2 {
-                config.signature = Signature::RoaV2;
+        Command::Ack(args) => fetch_command(ProviderKind::Ack, &args.shared, env, |config| {
+            ack_options(args.options, config)
+        }),
+        Command::Cce(args) => fetch_command(ProviderKind::Cce, &args.shared, env, |config| {
+            cce_options(args.options, config)
+        }),
+        Command::Ucs(args) => fetch_command(ProviderKind::Ucs, &args.shared, env, |config| {
+            ucs_options(args.options, config)
+        }),
+        Command::Credential { provider } => match provider {
+            CredentialProvider::Tke(args) => {
+                credential(ProviderKind::Tke, &args.shared, env, |c| {
+                    tke_options(args.options, c)
+                })
             }
-        }),
-        Command::Cce(args) => fetch_command(ProviderKind::Cce, &args.fetch, env, |config| {
-            config.region = args.region;
-            config.project_id = args.project_id;
-            config.insecure = args.insecure_skip_tls_verify;
-        }),
-        Command::Ucs(args) => fetch_command(ProviderKind::Ucs, &args.fetch, env, |config| {
-            config.insecure = args.insecure_skip_tls_verify;
-        }),
+            CredentialProvider::Ack(args) => {
+                credential(ProviderKind::Ack, &args.shared, env, |c| {
+                    ack_options(args.options, c)
+                })
+            }
+            CredentialProvider::Cce(args) => {
+                credential(ProviderKind::Cce, &args.shared, env, |c| {
+                    cce_options(args.options, c)
+                })
+            }
+            CredentialProvider::Ucs(args) => {
+                credential(ProviderKind::Ucs, &args.shared, env, |c| {
+                    ucs_options(args.options, c)
+                })
+            }
+        },
         Command::List(args) => list(&args)
             .map(Invocation::List)
             .map_err(|e| refused("list", output(args.output), e)),
@@ -249,6 +279,57 @@ pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
             .map(Invocation::Discover)
             .map_err(|e| refused("discover", output(args.request.call.output), e)),
     }
+}
+
+fn tke_options(options: TkeOptions, config: &mut ProviderConfig) {
+    config.region = options.region;
+}
+
+fn ack_options(options: AckOptions, config: &mut ProviderConfig) {
+    config.region = options.region;
+    if options.signature_v2 {
+        config.signature = Signature::RoaV2;
+    }
+}
+
+fn cce_options(options: CceOptions, config: &mut ProviderConfig) {
+    config.region = options.region;
+    config.project_id = options.project_id;
+    config.insecure = options.insecure_skip_tls_verify;
+}
+
+fn ucs_options(options: UcsOptions, config: &mut ProviderConfig) {
+    config.insecure = options.insecure_skip_tls_verify;
+}
+
+/// `credential <provider> <id>`: refused before any request, with nothing on stdout.
+fn credential(
+    kind: ProviderKind,
+    args: &CredentialArgs,
+    env: &Env,
+    provider_flags: impl FnOnce(&mut ProviderConfig),
+) -> Result<Invocation, Refused> {
+    let resolved = (|| {
+        kind.validate_cluster_id(&args.cluster_id)?;
+        let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.http, env));
+        provider.private = args.private;
+        provider.ttl_minutes = args.ttl.as_deref().map(parse_ttl_minutes).transpose()?;
+        provider.profile = args.profile.clone();
+        provider.endpoint = args
+            .endpoint
+            .as_deref()
+            .map(|url| parse_endpoint(url, "--endpoint"))
+            .transpose()?;
+        provider_flags(&mut provider);
+        Ok(CredentialInvocation {
+            provider,
+            cluster_id: args.cluster_id.clone(),
+            verbosity: Verbosity::from_args(&args.verbosity),
+        })
+    })();
+    resolved
+        .map(Invocation::Credential)
+        .map_err(|e| refused("credential", Output::Text, e))
 }
 
 /// A command on contexts refused: there is no cluster id to report.
@@ -274,7 +355,8 @@ fn discover(args: &DiscoverArgs, env: &Env) -> Result<DiscoverInvocation, UsageE
             "{kind} has no --project-id (only cce)"
         )));
     }
-    let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call, env));
+    let mut provider =
+        ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call.http, env));
     provider.region = args.region.clone();
     provider.project_id = args.project_id.clone();
     provider.profile = args.profile.clone();
@@ -311,7 +393,7 @@ fn refresh(args: &RefreshArgs, env: &Env) -> Result<RefreshInvocation, UsageErro
         selection,
         provider: args.provider.map(provider_kind),
         dry_run: args.dry_run,
-        http: HttpSettings::from_args(&args.call, env),
+        http: HttpSettings::from_args(&args.call.http, env),
         output: output(args.call.output),
         verbosity: Verbosity::from_args(&args.call.verbosity),
         lock_timeout: lock_timeout(env)?,
@@ -439,12 +521,16 @@ fn fetch(
         )
         .with_hint("write the kubeconfig to a file with --kubeconfig FILE (created 0600), or drop --output json"));
     }
-    let mut provider = ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call, env));
+    let mut provider =
+        ProviderConfig::new(kind, HttpSettings::from_args(&args.request.call.http, env));
     provider.private = args.private;
     provider.ttl_minutes = args.ttl.as_deref().map(parse_ttl_minutes).transpose()?;
     provider.profile = args.profile.clone();
     provider.endpoint = explicit_endpoint(&args.request)?;
     provider_flags(&mut provider);
+    if args.exec && provider.ttl_minutes.is_none() {
+        provider.ttl_minutes = kind.exec_default_ttl();
+    }
     Ok(FetchInvocation {
         provider,
         switch: !args.no_switch && !many,
@@ -456,6 +542,7 @@ fn fetch(
         output,
         verbosity: Verbosity::from_args(&args.request.call.verbosity),
         lock_timeout: lock_timeout(env)?,
+        exec: args.exec,
     })
 }
 
@@ -482,7 +569,7 @@ fn ucs_agent(args: &UcsAgentArgs, env: &Env) -> Result<UcsAgentInvocation, Usage
     };
     let mut ucs = ProviderConfig::new(
         ProviderKind::Ucs,
-        HttpSettings::from_args(&args.request.call, env),
+        HttpSettings::from_args(&args.request.call.http, env),
     );
     ucs.endpoint = explicit_endpoint(&args.request)?;
     Ok(UcsAgentInvocation {

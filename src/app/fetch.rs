@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
+use crate::exec::ExecWriter;
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, MergeOptions};
 use crate::kubeconfig::normalize::{standalone, Fetched};
@@ -33,6 +34,8 @@ pub struct Job {
     pub provider: Arc<Provider>,
     pub cluster_id: String,
     pub name: String,
+    /// `--exec`: cache the credential and write a user that runs kubefetch.
+    pub exec: Option<Arc<ExecWriter>>,
 }
 
 pub struct Outcome {
@@ -87,6 +90,19 @@ async fn plan(
 ) -> Result<(Vec<Job>, Vec<Discovered>), Failure> {
     let config = &invocation.provider;
     let command = config.kind.name();
+    let exec = match invocation.exec.then(|| ExecWriter::new(env)).transpose() {
+        Ok(exec) => exec.map(Arc::new),
+        Err(reason) => {
+            return Err(
+                Failure::new(ErrorKind::Internal, format!("{command} --exec: {reason}")).with_hint(
+                    Some(
+                        "set KUBEFETCH_EXEC_COMMAND to the kubefetch command kubectl should run"
+                            .into(),
+                    ),
+                ),
+            )
+        }
+    };
     let Some(discovery) = &invocation.discovery else {
         let provider = Arc::new(
             Provider::new(config.clone(), env.clone(), ui)
@@ -99,6 +115,7 @@ async fn plan(
                 provider: Arc::clone(&provider),
                 cluster_id: id.clone(),
                 name: invocation.entry_name(id),
+                exec: exec.clone(),
             })
             .collect();
         return Ok((jobs, Vec::new()));
@@ -123,6 +140,7 @@ async fn plan(
                 provider: providers.get(cluster.region.as_deref())?,
                 cluster_id: cluster.cluster_id.clone(),
                 name: invocation.entry_name(&cluster.cluster_id),
+                exec: exec.clone(),
             })
         })
         .collect::<Result<_, Failure>>()?;
@@ -202,7 +220,13 @@ pub async fn fetch_all(jobs: Vec<Job>, now: DateTime<Utc>, ui: Ui) -> Vec<Outcom
         let permits = Arc::clone(&permits);
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let result = job.provider.fetch(&job.cluster_id, job.name, now).await;
+            let mut result = job.provider.fetch(&job.cluster_id, job.name, now).await;
+            if let (Some(exec), Ok((fetched, warnings))) = (&job.exec, result.as_mut()) {
+                let (converted, more) =
+                    exec.convert(fetched.clone(), &job.provider, &job.cluster_id);
+                *fetched = converted;
+                warnings.extend(more);
+            }
             (job.provider, job.cluster_id, result)
         }));
     }

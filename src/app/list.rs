@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 
+use crate::cache::{self, Cache};
 use crate::env::Env;
 use crate::kubeconfig::certificate;
 use crate::kubeconfig::provenance::format_timestamp;
@@ -38,7 +39,8 @@ pub fn run(invocation: ListInvocation, env: Env, ui: Ui) -> i32 {
         }
     };
     let now = env.now();
-    let rows: Vec<Listed> = rows(&set, invocation.all, ui)
+    let cache = Cache::locate(&env);
+    let rows: Vec<Listed> = rows(&set, invocation.all, cache.as_ref(), ui)
         .into_iter()
         .filter(|row| {
             invocation
@@ -62,16 +64,22 @@ pub fn run(invocation: ListInvocation, env: Env, ui: Ui) -> i32 {
 }
 
 /// The set's contexts kubefetch wrote, or with `all` every context.
-pub fn rows(set: &KubeconfigSet, all: bool, ui: Ui) -> Vec<Listed> {
+pub fn rows(set: &KubeconfigSet, all: bool, cache: Option<&Cache>, ui: Ui) -> Vec<Listed> {
     let current = set.current_context();
     set.entries()
         .into_iter()
         .filter(|entry| all || entry.provenance.is_some())
-        .map(|entry| listed(set, &entry, current, ui))
+        .map(|entry| listed(set, &entry, current, cache, ui))
         .collect()
 }
 
-fn listed(set: &KubeconfigSet, entry: &Entry<'_>, current: Option<&str>, ui: Ui) -> Listed {
+fn listed(
+    set: &KubeconfigSet,
+    entry: &Entry<'_>,
+    current: Option<&str>,
+    cache: Option<&Cache>,
+    ui: Ui,
+) -> Listed {
     let name = &entry.context.name;
     let mut row = Listed {
         context: name.clone(),
@@ -97,14 +105,22 @@ fn listed(set: &KubeconfigSet, entry: &Entry<'_>, current: Option<&str>, ui: Ui)
         Some(Err(e)) => ui.warn(&e.to_string()),
         None => {}
     }
-    row.expires_at = expiry(set, entry);
+    row.expires_at = expiry(set, entry, cache);
     row
 }
 
-/// When a context's credential expires: as recorded, else the notAfter of
-/// its user's client certificate.
-pub fn expiry(set: &KubeconfigSet, entry: &Entry<'_>) -> Option<DateTime<Utc>> {
+/// When a context's credential expires: for an exec context its cached
+/// credential's (the latest of its entries), else as recorded, else the
+/// notAfter of its user's client certificate.
+pub fn expiry(
+    set: &KubeconfigSet,
+    entry: &Entry<'_>,
+    cache: Option<&Cache>,
+) -> Option<DateTime<Utc>> {
     match &entry.provenance {
+        Some(Ok(p)) if p.exec => cache
+            .and_then(|cache| cache.latest_expiry(&cache::entry_name(p)))
+            .or(p.expires_at),
         Some(Ok(p)) if p.expires_at.is_some() => p.expires_at,
         _ => certificate_expiry(set, entry),
     }

@@ -2,6 +2,7 @@
 //! No clap types and no provider names here: those stay in `settings` and
 //! `provider`.
 
+mod credential;
 mod discover;
 mod fetch;
 mod list;
@@ -38,6 +39,7 @@ async fn dispatch(invocation: Invocation, env: Env) -> i32 {
         Invocation::List(list) => list::run(list, env, Ui::new(Verbosity::Normal)),
         Invocation::Refresh(refresh) => refresh::run(refresh, env).await,
         Invocation::Remove(remove) => remove::run(remove, env),
+        Invocation::Credential(credential) => credential::run(credential, env).await,
         Invocation::Discover(discover) => discover::run(discover, env).await,
     }
 }

@@ -6,11 +6,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
+use crate::cache::Cache;
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
+use crate::exec::ExecWriter;
 use crate::kubeconfig::merge::{merge, MergeOptions};
+use crate::kubeconfig::model::AuthInfo;
 use crate::kubeconfig::normalize::Fetched;
 use crate::kubeconfig::provenance::{owned_by_kubefetch, Provenance};
 use crate::kubeconfig::set::{Entry, KubeconfigSet};
@@ -30,6 +31,8 @@ struct Target {
     context: String,
     file: PathBuf,
     provenance: Provenance,
+    /// The user an exec context runs: kept as it is.
+    exec_user: Option<AuthInfo>,
 }
 
 pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
@@ -39,7 +42,7 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
         Ok(set) => set,
         Err(failure) => return report::fail_all(COMMAND, &[], output, &failure),
     };
-    let (targets, unreadable) = match select(&set, &invocation, env.now()) {
+    let (targets, unreadable) = match select(&set, &invocation, &env) {
         Ok(selected) => selected,
         // Nothing is sent: each bad name is reported, the first sets the exit code.
         Err(refused) => return report::finish(&refused, output, ui),
@@ -74,8 +77,9 @@ pub async fn run(invocation: RefreshInvocation, env: Env) -> i32 {
 fn select(
     set: &KubeconfigSet,
     invocation: &RefreshInvocation,
-    now: DateTime<Utc>,
+    env: &Env,
 ) -> Result<(Vec<Target>, Vec<Row>), Vec<Row>> {
+    let (now, cache) = (env.now(), Cache::locate(env));
     let entries = set.entries();
     let chosen: Vec<&Entry<'_>> = match &invocation.selection {
         Selection::Named(names) => {
@@ -107,7 +111,7 @@ fn select(
         Selection::ExpiringWithin(within) => entries
             .iter()
             .filter(|e| e.provenance.is_some())
-            .filter(|e| list::expiry(set, e).is_some_and(|at| at < now + *within))
+            .filter(|e| list::expiry(set, e, cache.as_ref()).is_some_and(|at| at < now + *within))
             .collect(),
     };
     let mut targets = Vec::new();
@@ -119,10 +123,19 @@ fn select(
                     .provider
                     .is_none_or(|p| p.name() == provenance.provider) =>
             {
+                let exec_user = entry
+                    .context
+                    .context
+                    .user
+                    .as_deref()
+                    .and_then(|name| set.user(name))
+                    .map(|user| user.user.clone())
+                    .filter(|user| provenance.exec && user.exec.is_some());
                 targets.push(Target {
                     context: entry.context.name.clone(),
                     file: entry.file.path.clone(),
                     provenance,
+                    exec_user,
                 });
             }
             Some(Err(e)) => unreadable.push(Row {
@@ -165,14 +178,27 @@ async fn refresh(
     let mut providers: Vec<(ProviderConfig, Result<Arc<Provider>, Failure>)> = Vec::new();
     let mut jobs = Vec::new();
     let mut results: Vec<Option<Result<Fetched, Failure>>> = Vec::with_capacity(targets.len());
+    let exec = targets
+        .iter()
+        .any(|t| t.provenance.exec)
+        .then(|| ExecWriter::new(env).map(Arc::new));
     for target in targets {
         let provider = provider_for(target, invocation, env, ui, &mut providers);
-        match provider {
-            Ok(provider) => {
+        let exec = match (&exec, target.provenance.exec) {
+            (Some(Err(reason)), true) => Err(Failure::new(
+                ErrorKind::Internal,
+                format!("{COMMAND} {}: {reason}", target.context),
+            )),
+            (Some(Ok(writer)), true) => Ok(Some(Arc::clone(writer))),
+            _ => Ok(None),
+        };
+        match provider.and_then(|provider| Ok((provider, exec?))) {
+            Ok((provider, exec)) => {
                 jobs.push(Job {
                     provider,
                     cluster_id: target.provenance.cluster_id.clone(),
                     name: target.context.clone(),
+                    exec,
                 });
                 results.push(None);
             }
@@ -186,9 +212,7 @@ async fn refresh(
         .map(|(result, target)| {
             result.unwrap_or_else(|| {
                 let outcome = outcomes.next().expect("one outcome per job");
-                outcome
-                    .result
-                    .map(|f| keep_recorded_fields(f, &target.provenance))
+                outcome.result.map(|f| keep_recorded_fields(f, target))
             })
         })
         .collect();
@@ -228,13 +252,6 @@ fn provider_for(
     built: &mut Vec<(ProviderConfig, Result<Arc<Provider>, Failure>)>,
 ) -> Result<Arc<Provider>, Failure> {
     let label = format!("{COMMAND} {}", target.context);
-    if target.provenance.exec {
-        return Err(Failure::new(
-            ErrorKind::Usage,
-            format!("{label}: the context runs kubefetch as an exec credential plugin, which this kubefetch cannot write"),
-        )
-        .with_hint(Some("use a kubefetch that supports --exec to refresh it".into())));
-    }
     let config = ProviderConfig::from_provenance(&target.provenance, invocation.http.clone())
         .map_err(|e| {
             Failure::new(
@@ -259,9 +276,13 @@ fn provider_for(
     provider
 }
 
-/// A refresh keeps what the fetch itself does not know: the fleet.
-fn keep_recorded_fields(mut fetched: Fetched, recorded: &Provenance) -> Fetched {
-    fetched.provenance.fleet = recorded.fleet.clone();
+/// A refresh keeps what the fetch itself does not know: the fleet, and the
+/// exec user as it was written (its command may be `KUBEFETCH_EXEC_COMMAND`'s).
+fn keep_recorded_fields(mut fetched: Fetched, target: &Target) -> Fetched {
+    fetched.provenance.fleet = target.provenance.fleet.clone();
+    if let Some(user) = &target.exec_user {
+        fetched.user.user = user.clone();
+    }
     fetched.context.context.extensions = Some(vec![fetched.provenance.to_extension()]);
     fetched
 }

@@ -4,8 +4,9 @@
 //! One locked, atomic write per file.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::cache::{self, Cache};
 use crate::env::Env;
 use crate::error::Failure;
 use crate::kubeconfig::model::Kubeconfig;
@@ -132,7 +133,7 @@ fn select(
         })
         .collect();
     let chosen: Vec<&(usize, Entry<'_>)> = if invocation.names.is_empty() {
-        let now = env.now();
+        let (now, cache) = (env.now(), Cache::locate(env));
         every
             .iter()
             .filter(|(_, entry)| match &entry.provenance {
@@ -146,7 +147,8 @@ fn select(
                 None => false,
             })
             .filter(|(_, entry)| {
-                !invocation.expired || list::expiry(set, entry).is_some_and(|at| at <= now)
+                !invocation.expired
+                    || list::expiry(set, entry, cache.as_ref()).is_some_and(|at| at <= now)
             })
             .collect()
     } else {
@@ -340,52 +342,26 @@ fn dry_run(set: &KubeconfigSet, plans: &[FilePlan]) -> String {
     out
 }
 
-/// The exec credential cache of a removed kubefetch context (DESIGN.md
-/// section 8): `<provider>-<cluster id>[-private]-<16 hex>.json`.
+/// The exec credential cache entries of a removed kubefetch context.
 fn remove_cache_entries(doomed: &Doomed, env: &Env, ui: Ui) {
-    let Some(p) = &doomed.provenance else { return };
-    let Some(dir) = cache_dir(env) else { return };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let (Some(p), Some(cache)) = (&doomed.provenance, Cache::locate(env)) else {
         return;
     };
-    let prefix = format!(
-        "{}-{}{}-",
-        p.provider,
-        p.cluster_id,
-        if p.private { "-private" } else { "" }
-    );
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let is_its_entry = name
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
-        if is_its_entry {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => ui.detail(&format!(
-                    "removed the cached credential {}",
-                    entry.path().display()
-                )),
-                Err(e) => ui.warn(&format!(
-                    "cannot remove the cached credential {}: {e}",
-                    entry.path().display()
-                )),
-            }
+    for (path, removed) in cache.remove_entries_of(&cache::entry_name(p)) {
+        match removed {
+            Ok(()) => ui.detail(&format!("removed the cached credential {}", path.display())),
+            Err(e) => ui.warn(&format!(
+                "cannot remove the cached credential {}: {e}",
+                path.display()
+            )),
         }
-    }
-}
-
-/// `$KUBECACHEDIR/kubefetch`, else `~/.kube/cache/kubefetch`.
-fn cache_dir(env: &Env) -> Option<PathBuf> {
-    match env.var("KUBECACHEDIR") {
-        Some(dir) => Some(PathBuf::from(dir).join("kubefetch")),
-        None => Some(env.home()?.join(".kube").join("cache").join("kubefetch")),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::kubeconfig::set::SetFile;
 

@@ -109,7 +109,7 @@ fn check(value: &Value, shape: &Shape, path: &mut Vec<Segment>) -> Option<String
     let fits = match (shape, value) {
         (_, Value::Null) | (Any, _) | (Text, Value::String(_)) | (Bool, Value::Bool(_)) => true,
         (Base64, Value::String(text)) => {
-            if yaml::decode_go_base64(text).is_none() {
+            if !yaml::is_go_base64(text) {
                 return Some("not valid base64".to_owned());
             }
             true

@@ -55,6 +55,16 @@ impl ProviderKind {
         }
     }
 
+    /// The lifetime `--exec` asks for when `--ttl` is not given (DESIGN.md
+    /// section 8): short, since the cache renews it unseen.
+    pub fn exec_default_ttl(self) -> Option<u64> {
+        match self {
+            ProviderKind::Ack => Some(60),
+            ProviderKind::Cce => Some(24 * 60),
+            ProviderKind::Tke | ProviderKind::Ucs => None,
+        }
+    }
+
     /// The environment variable that overrides this provider's API endpoint.
     pub fn endpoint_var(self) -> &'static str {
         match self {
@@ -185,6 +195,49 @@ impl ProviderConfig {
         }
     }
 
+    /// The arguments of `kubefetch credential` that repeat this fetch: the
+    /// region in use wherever it came from, and every option that applies.
+    pub fn credential_args(&self, cluster_id: &str, region: Option<&str>) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "credential".into(),
+            self.kind.name().into(),
+            cluster_id.into(),
+        ];
+        let mut option = |flag: &str, value: Option<String>| {
+            args.push(flag.into());
+            args.extend(value);
+        };
+        if let Some(region) = region {
+            option("--region", Some(region.to_string()));
+        }
+        if self.private {
+            option("--private", None);
+        }
+        if let Some(ttl) = self.ttl_minutes {
+            option("--ttl", Some(ttl.to_string()));
+        }
+        if let Some(profile) = &self.profile {
+            option("--profile", Some(profile.clone()));
+        }
+        // As in the provenance: a password in the URL is never written down.
+        if let Some(endpoint) = &self.endpoint {
+            option(
+                "--endpoint",
+                Some(crate::http::without_userinfo(endpoint).to_string()),
+            );
+        }
+        if let Some(project_id) = &self.project_id {
+            option("--project-id", Some(project_id.clone()));
+        }
+        if self.insecure {
+            option("--insecure-skip-tls-verify", None);
+        }
+        if self.signature == Signature::RoaV2 {
+            option("--signature-v2", None);
+        }
+        args
+    }
+
     /// The API base URL: the explicit endpoint, else the provider's env var, else `default`.
     pub fn endpoint_or(&self, env: &Env, default: &str) -> Result<Url, UsageError> {
         if let Some(url) = &self.endpoint {
@@ -295,6 +348,55 @@ mod tests {
         let again = ProviderConfig::from_provenance(&recorded, http()).unwrap();
         assert_eq!(again.project_id.as_deref(), Some("p1"));
         assert!(again.insecure);
+    }
+
+    #[test]
+    fn credential_args_repeat_every_option_and_no_password() {
+        let mut ack = ProviderConfig::new(ProviderKind::Ack, http());
+        ack.private = true;
+        ack.ttl_minutes = Some(60);
+        ack.profile = Some("work".into());
+        ack.endpoint = Some(Url::parse("http://u:s3cret@127.0.0.1:9/").unwrap());
+        ack.signature = Signature::RoaV2;
+        assert_eq!(
+            ack.credential_args("c5b", Some("cn-hangzhou")),
+            [
+                "credential",
+                "ack",
+                "c5b",
+                "--region",
+                "cn-hangzhou",
+                "--private",
+                "--ttl",
+                "60",
+                "--profile",
+                "work",
+                "--endpoint",
+                "http://127.0.0.1:9/",
+                "--signature-v2"
+            ]
+        );
+        let mut cce = ProviderConfig::new(ProviderKind::Cce, http());
+        cce.project_id = Some("p1".into());
+        cce.insecure = true;
+        assert_eq!(
+            cce.credential_args("4d5e", Some("eu-de")),
+            [
+                "credential",
+                "cce",
+                "4d5e",
+                "--region",
+                "eu-de",
+                "--project-id",
+                "p1",
+                "--insecure-skip-tls-verify"
+            ]
+        );
+        let ucs = ProviderConfig::new(ProviderKind::Ucs, http());
+        assert_eq!(
+            ucs.credential_args("5e6f", None),
+            ["credential", "ucs", "5e6f"]
+        );
     }
 
     #[test]

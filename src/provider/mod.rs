@@ -120,6 +120,43 @@ impl Provider {
         }
     }
 
+    /// The API base URL in use.
+    pub fn endpoint(&self) -> &Url {
+        match &self.api {
+            Api::Tke(tke) => tke.endpoint(),
+            Api::Cce(cce) => cce.endpoint(),
+            Api::Ucs(ucs) => ucs.endpoint(),
+            Api::Ack(ack) => ack.endpoint(),
+        }
+    }
+
+    /// Who the credentials are, never a secret: what tells two identities'
+    /// cached credentials apart.
+    pub fn identity(&self) -> String {
+        match &self.api {
+            Api::Tke(tke) => tke.identity(),
+            Api::Cce(cce) => cce.identity(),
+            Api::Ucs(ucs) => ucs.identity(),
+            Api::Ack(ack) => ack.identity(),
+        }
+    }
+
+    /// The `kubefetch credential` arguments that fetch this cluster again.
+    pub fn credential_args(&self, cluster_id: &str) -> Vec<String> {
+        self.config.credential_args(cluster_id, self.region())
+    }
+
+    /// The exec-credential cache entry of a cluster for these options and credentials.
+    pub fn cache_key(&self, cluster_id: &str) -> crate::cache::Key {
+        crate::cache::Key::new(
+            &self.config,
+            cluster_id,
+            self.region(),
+            self.endpoint(),
+            &self.identity(),
+        )
+    }
+
     /// Every cluster these credentials can see, following every page.
     pub async fn list_clusters(&self) -> Result<Vec<Discovered>, ApiError> {
         match &self.api {

@@ -10,7 +10,7 @@ mod resolve;
 
 pub use decode::{decode, DecodeError};
 pub use emit::{to_block_yaml, BlockWriter};
-pub(crate) use read::decode_go_base64;
+pub(crate) use read::is_go_base64;
 pub use read::{
     position_of, read_all, read_first, PathDisplay, Position, ReadError, Segment, MAX_ALIAS_NODES,
     MAX_DEPTH,

@@ -97,6 +97,15 @@ impl Ack {
         &self.region
     }
 
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    /// Who asks: the AccessKey id (never the secret).
+    pub fn identity(&self) -> String {
+        format!("access-key-id {}", self.credential.access_key_id)
+    }
+
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
         let path = api::path(self.endpoint.path(), cluster_id);
         let query = api::query(private, self.ttl_minutes);

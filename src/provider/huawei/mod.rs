@@ -122,6 +122,22 @@ impl Client {
         })
     }
 
+    /// Who asks, never a secret: the AK, the IAM user, or for a bare token
+    /// a digest of it (a token names no user kubefetch could read offline).
+    fn identity(&self) -> String {
+        match &self.credential {
+            HuaweiCredential::AkSk(keys) => format!("ak {}", keys.ak),
+            HuaweiCredential::Password { user, domain, .. } => format!("user {domain}/{user}"),
+            HuaweiCredential::Token(token) => {
+                use sha2::{Digest, Sha256};
+                format!(
+                    "token-sha256 {}",
+                    hex::encode(Sha256::digest(token.expose()))
+                )
+            }
+        }
+    }
+
     async fn session(&self) -> Result<&Session, ApiError> {
         self.session
             .get_or_init(|| self.open_session())
@@ -295,6 +311,14 @@ impl Cce {
         &self.region
     }
 
+    pub fn endpoint(&self) -> &Url {
+        &self.client.endpoint
+    }
+
+    pub fn identity(&self) -> String {
+        self.client.identity()
+    }
+
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
         let client = &self.client;
         let (session, url) = self
@@ -418,6 +442,14 @@ impl Ucs {
             client: ucs_client(endpoint, &config.http, env, ui)?,
             allow_insecure: config.insecure,
         })
+    }
+
+    pub fn endpoint(&self) -> &Url {
+        &self.client.endpoint
+    }
+
+    pub fn identity(&self) -> String {
+        self.client.identity()
     }
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {

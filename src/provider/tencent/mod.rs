@@ -74,6 +74,15 @@ impl Tke {
         &self.region
     }
 
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    /// Who asks: the SecretId (never the key).
+    pub fn identity(&self) -> String {
+        format!("secret-id {}", self.credential.secret_id)
+    }
+
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
         let body = encode(&api::DescribeClusterKubeconfig {
             cluster_id,
