@@ -9,13 +9,16 @@
 #  4. 100 clusters in one call with 100 ms of fake-cloud latency, against the
 #     bound set by 8 concurrent fetches and TKE's 20 requests/s;
 #  5. `kubefetch list` on kubeconfigs of 500 and 5,000 kubefetch contexts beside
-#     `kubectl config get-contexts` on the same files.
+#     `kubectl config get-contexts` on the same files;
+#  6. `kubefetch credential` served from its cache (median of 5x runs) beside
+#     `aws eks get-token` (offline, fake keys), and `kubectl get --raw /version`
+#     through an --exec user against the same call with a static kubeconfig.
 # Usage: scripts/bench-process.sh [runs] [sections]   (default 20 runs per
-# measurement; sections: a comma-separated subset of fetch,merge,many,list)
+# measurement; sections: a comma-separated subset of fetch,merge,many,list,exec)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-sections=${2:-fetch,merge,many,list}
+sections=${2:-fetch,merge,many,list,exec}
 want() { [[ ",$sections," == *",$1,"* ]]; }
 
 cargo build --locked --quiet --release -p kubefetch -p fakecloud
@@ -47,6 +50,18 @@ mean_ms() {
     total=$((total + end - start))
   done
   awk -v t="$total" -v n="$n" 'BEGIN { printf "%.2f", t / n / 1e6 }'
+}
+
+# median_ms RUNS COMMAND...: median wall time of COMMAND in ms.
+median_ms() {
+  local n=$1; shift
+  local start end
+  for _ in $(seq "$n"); do
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    echo $((end - start))
+  done | sort -n | awk '{ t[NR] = $1 } END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.2f", m / 1e6 }'
 }
 
 # peak_kb PREPARE COMMAND...: peak resident memory of one run.
@@ -127,6 +142,31 @@ for n in 500 5000; do
   fi
   printf '%-8s %-22s %-22s %-22s %s\n' "$n" "$l_ms ms, $l_kb KB" "$a_ms ms, $a_kb KB" "$c_ms ms, $c_kb KB" "$ratio"
 done
+fi
+
+if want exec; then
+echo
+echo "# exec credentials: kubefetch credential from its cache, kubectl through an --exec user (median ms)"
+ack=c5b5e80b0b64a4bf6939d2d8fbbc5
+"$bin/kubefetch" ack "$ack" --exec --kubeconfig "$work/exec.yaml" -q
+"$bin/kubefetch" ack "$ack" --ttl 60 --kubeconfig "$work/static.yaml" -q
+cred_ms=$(median_ms "$((runs * 5))" "$bin/kubefetch" credential ack "$ack" --region "$ALIBABA_CLOUD_REGION_ID" --ttl 60)
+echo "kubefetch credential ack (cache hit, whole process): $cred_ms ms"
+if command -v aws >/dev/null 2>&1; then
+  aws_ms=$(median_ms "$(( (runs + 1) / 2 ))" env AWS_ACCESS_KEY_ID=AKIAFAKE AWS_SECRET_ACCESS_KEY=fake \
+    AWS_DEFAULT_REGION=us-east-1 aws eks get-token --cluster-name x)
+  echo "aws eks get-token (no cache, offline):               $aws_ms ms ($(awk -v a="$aws_ms" -v b="$cred_ms" 'BEGIN { printf "%.0fx", a / b }') kubefetch credential)"
+else
+  echo "aws eks get-token: aws is not installed; skipped"
+fi
+if command -v kubectl >/dev/null 2>&1; then
+  exec_ms=$(median_ms "$runs" kubectl --kubeconfig "$work/exec.yaml" get --raw /version)
+  static_ms=$(median_ms "$runs" kubectl --kubeconfig "$work/static.yaml" get --raw /version)
+  echo "kubectl get --raw /version, exec user:   $exec_ms ms"
+  echo "kubectl get --raw /version, static key:  $static_ms ms ($(awk -v a="$exec_ms" -v b="$static_ms" 'BEGIN { printf "%.2fx", a / b }') for exec)"
+else
+  echo "kubectl: not installed; skipped"
+fi
 fi
 
 if want many; then

@@ -38,6 +38,10 @@ if "$bin/kubefetch" --help | grep -q '^  cce'; then
   step grep -E '^(kind|  name):' "$work/proxy-agent.yaml"
 fi
 
+# No key in the kubeconfig: kubectl runs `kubefetch credential`, served from a cache.
+step "$bin/kubefetch" ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --exec --context ack-exec --no-switch
+step "$bin/kubefetch" credential ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --ttl 60 -v
+
 step "$bin/kubefetch" list
 step "$bin/kubefetch" refresh --expiring-within 7d --dry-run
 step "$bin/kubefetch" refresh --all
@@ -48,6 +52,7 @@ step "$bin/kubefetch" list --output json
 if command -v kubectl >/dev/null 2>&1; then
   step kubectl config get-contexts
   step kubectl --context tke-cls-65r1c5nu get --raw /version
+  step kubectl --context ack-exec get --raw /version
   echo
 else
   echo "kubectl is not installed: skipping the kubectl part of the tour"

@@ -635,9 +635,22 @@ fn remove_takes_shared_entries_only_with_their_last_context() {
 #[test]
 fn remove_deletes_the_exec_cache_entries_of_the_context_only() {
     let s = Sandbox::new();
-    assert_code(&s.run(&["tke", "cls-a", "--region", "ap-guangzhou"]), 0);
     let cache = s.home.path().join(".kube/cache/kubefetch");
+    assert_code(&s.run(&["tke", "cls-b", "--region", "ap-guangzhou"]), 0);
     std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("tke-cls-b-0123456789abcdef.json"), "{}").unwrap();
+    assert_code(&s.run(&["remove", "tke-cls-b"]), 0);
+    assert!(
+        cache.join("tke-cls-b-0123456789abcdef.json").exists(),
+        "a context with a key has no cache entries: these are another context's"
+    );
+
+    assert_code(
+        &s.run(&["tke", "cls-a", "--region", "ap-guangzhou", "--exec"]),
+        0,
+    );
+    let written = dir_entries(&cache);
+    assert_eq!(written.len(), 2, "{written:?}");
     let entries = [
         ("tke-cls-a-0123456789abcdef.json", false),
         ("tke-cls-a-private-0123456789abcdef.json", true),
@@ -651,6 +664,12 @@ fn remove_deletes_the_exec_cache_entries_of_the_context_only() {
     for (name, kept) in entries {
         assert_eq!(cache.join(name).exists(), kept, "{name}");
     }
+    assert!(
+        !written
+            .iter()
+            .any(|name| cache.join(name).exists() && name.starts_with("tke-cls-a-")),
+        "the entry the fetch wrote went too"
+    );
 }
 
 #[test]
