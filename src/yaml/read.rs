@@ -751,6 +751,10 @@ mod tests {
     #[test]
     fn keys_become_strings_as_sigs_k8s_yaml_makes_them() {
         assert_eq!(
+            read(&format!("{}: big\n", "8".repeat(100))),
+            json!({".inf": "big"})
+        );
+        assert_eq!(
             read("1: a\ntrue: b\n1.5: c\n0x10: d\nyes: e\n"),
             json!({"1": "a", "true": "e", "1.5": "c", "16": "d"})
         );
