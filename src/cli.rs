@@ -104,6 +104,35 @@ pub enum Command {
     /// List the clusters the credentials can see (every page), as a table or JSON on stdout
     #[command(after_help = ENV_HELP)]
     Discover(DiscoverArgs),
+    /// Make the kubeconfig hold the clusters a fleet file declares (one locked write)
+    #[command(after_help = ENV_HELP)]
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The fleet file (apiVersion: kubefetch/v1, kind: Fleet; see the README)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Also remove this fleet's contexts that the file no longer lists
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Print the plan (ACTION CONTEXT PROVIDER CLUSTER) on stdout; send no fetch request
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Kubeconfig to sync (default: as for fetch commands)
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Clusters fetched at once (each provider's request-rate limit still holds)
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    #[command(flatten)]
+    pub call: CallArgs,
 }
 
 #[derive(Debug, Args)]

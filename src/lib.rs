@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod exec;
+pub mod fleet;
 pub mod fsx;
 pub mod http;
 pub mod interrupt;

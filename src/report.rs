@@ -66,6 +66,12 @@ pub fn finish(rows: &[Row], output: Output, ui: Ui) -> i32 {
             Err(failure) => eprintln!("{}", failure.render()),
         }
     }
+    conclude(rows, output)
+}
+
+/// The exit code, and the JSON summary when asked for, without the lines
+/// for people (for a command that says them its own way).
+pub fn conclude(rows: &[Row], output: Output) -> i32 {
     let code = exit_code(rows);
     match output {
         Output::Json => print_json(rows, code),

@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use crate::cli::{
     AckOptions, CceOptions, Command, CredentialArgs, CredentialProvider, DiscoverArgs, FetchArgs,
-    HttpArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs, RemoveArgs, RequestArgs,
+    HttpArgs, ListArgs, OutputFormat, ProviderName, RefreshArgs, RemoveArgs, RequestArgs, SyncArgs,
     TkeOptions, UcsAgentArgs, UcsOptions, VerbosityArgs,
 };
 use crate::env::Env;
@@ -98,6 +98,20 @@ pub enum Invocation {
     Remove(RemoveInvocation),
     Credential(CredentialInvocation),
     Discover(DiscoverInvocation),
+    Sync(SyncInvocation),
+}
+
+/// `sync`, with its fleet file read and validated.
+#[derive(Debug, Clone)]
+pub struct SyncInvocation {
+    pub fleet: crate::fleet::Fleet,
+    pub prune: bool,
+    pub dry_run: bool,
+    pub kubeconfig: Option<PathBuf>,
+    pub concurrency: usize,
+    pub output: Output,
+    pub verbosity: Verbosity,
+    pub lock_timeout: Duration,
 }
 
 /// `discover`, validated.
@@ -275,6 +289,14 @@ pub fn resolve(command: Command, env: &Env) -> Result<Invocation, Refused> {
         Command::Remove(args) => remove(&args, env)
             .map(Invocation::Remove)
             .map_err(|e| refused("remove", Output::Text, e)),
+        Command::Sync(args) => sync(&args, env)
+            .map(Invocation::Sync)
+            .map_err(|failure| Refused {
+                command: "sync",
+                cluster_ids: Vec::new(),
+                output: output(args.call.output),
+                failure,
+            }),
         Command::Discover(args) => discover(&args, env)
             .map(Invocation::Discover)
             .map_err(|e| refused("discover", output(args.request.call.output), e)),
@@ -340,6 +362,44 @@ fn refused(command: &'static str, output: Output, e: UsageError) -> Refused {
         output,
         failure: Failure::usage(command, e),
     }
+}
+
+/// A fleet file that cannot be read or is invalid is refused before any
+/// request, its error in the contract's `FILE:LINE: KEY: what` form.
+fn sync(args: &SyncArgs, env: &Env) -> Result<SyncInvocation, Failure> {
+    let usage = |e: UsageError| Failure::usage("sync", e);
+    let kubeconfig = set_path(args.kubeconfig.as_deref()).map_err(usage)?;
+    let shown = args.file.display().to_string();
+    let text = std::fs::read(&args.file).map_err(|e| {
+        usage(UsageError::new(format!(
+            "cannot read the fleet file {shown}: {e}"
+        )))
+    })?;
+    let text =
+        crate::yaml::decode(&text).map_err(|e| usage(UsageError::new(format!("{shown}: {e}"))))?;
+    let http = HttpSettings::from_args(&args.call.http, env);
+    let fleet = crate::fleet::parse(&shown, &text, &http).map_err(|e| {
+        Failure::new(crate::error::ErrorKind::Usage, e.to_string()).with_hint(Some(
+            "fix the fleet file; nothing was sent or written".to_string(),
+        ))
+    })?;
+    if args.prune && fleet.name.is_none() {
+        return Err(usage(
+            UsageError::new(format!("--prune needs a fleet name: {shown} has no name")).with_hint(
+                "add `name: <fleet>` to the file; prune removes only that fleet's contexts",
+            ),
+        ));
+    }
+    Ok(SyncInvocation {
+        fleet,
+        prune: args.prune,
+        dry_run: args.dry_run,
+        kubeconfig,
+        concurrency: usize::from(args.concurrency),
+        output: output(args.call.output),
+        verbosity: Verbosity::from_args(&args.call.verbosity),
+        lock_timeout: lock_timeout(env).map_err(usage)?,
+    })
 }
 
 fn discover(args: &DiscoverArgs, env: &Env) -> Result<DiscoverInvocation, UsageError> {
@@ -617,7 +677,7 @@ fn lock_timeout(env: &Env) -> Result<Duration, UsageError> {
     }
 }
 
-fn validate_context_name(name: &str) -> Result<(), UsageError> {
+pub fn validate_context_name(name: &str) -> Result<(), UsageError> {
     if name.is_empty() || name.len() > 253 || name.chars().any(|c| c.is_control() || c == '/') {
         return Err(UsageError::new(format!(
             "invalid --context name '{}': use a non-empty name without '/' or control characters",

@@ -33,6 +33,15 @@ pub fn env_in(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
     Env::new(vars.iter().copied(), Some(home.path().to_path_buf()))
 }
 
+/// HTTP settings for providers built in unit tests: short, no retries.
+pub fn http_settings() -> crate::settings::HttpSettings {
+    crate::settings::HttpSettings {
+        timeout: std::time::Duration::from_secs(1),
+        retries: 0,
+        ca_bundle: None,
+    }
+}
+
 /// A fetched TKE entry named `name` whose cluster talks to `server`.
 pub fn fetched(name: &str, server: &str) -> Fetched {
     fetched_of("tke", name, None, name, server)

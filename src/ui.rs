@@ -45,6 +45,83 @@ impl Ui {
     }
 }
 
+/// How many fetches are done, on stderr: a bar on a terminal, one line per
+/// cluster otherwise, nothing with `-q`. Shared by concurrent fetches.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    /// A bar on a terminal, else a line per cluster.
+    pub fn new(ui: Ui, total: usize) -> Self {
+        Progress::build(ui, total, true)
+    }
+
+    /// A bar on a terminal, else nothing: for commands that say a line per
+    /// cluster once they are done.
+    pub fn bar_only(ui: Ui, total: usize) -> Self {
+        Progress::build(ui, total, false)
+    }
+
+    fn build(ui: Ui, total: usize, lines: bool) -> Self {
+        use std::io::IsTerminal;
+        let shown = ui.verbosity >= Verbosity::Normal;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (shown && terminal).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            let style =
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} clusters {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            lines: lines && shown && bar.is_none(),
+            bar,
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Nothing shown: a command that reports each cluster itself.
+    pub fn silent() -> Self {
+        Progress {
+            bar: None,
+            lines: false,
+            total: 0,
+            done: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// True when a bar stands in for the per-cluster lines.
+    pub fn is_bar(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// One cluster's fetch ended; `label` is e.g. `fetched tke cls-a`.
+    pub fn finished(&self, label: &str) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        } else if self.lines {
+            eprint_line(&format!("[{done}/{}] {label}", self.total));
+        }
+    }
+
+    /// Takes the bar off the screen before the summary.
+    pub fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// One whole line per write, so lines of concurrent fetches never interleave.
 fn eprint_line(line: &str) {
     let mut stderr = std::io::stderr().lock();

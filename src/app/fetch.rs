@@ -24,10 +24,10 @@ use crate::report::{self, print_stdout, Row, Success};
 use crate::settings::{Discovery, FetchInvocation, Target};
 
 use super::discover;
-use crate::ui::Ui;
+use crate::ui::{Progress, Ui};
 
-/// Fetches at once per command; enough to hide latency, few enough to be polite.
-const CONCURRENT_FETCHES: usize = 8;
+/// Fetches at once per fetch command; enough to hide latency, few enough to be polite.
+pub const CONCURRENT_FETCHES: usize = 8;
 
 /// One cluster to fetch, from which provider, and the name its entries get.
 pub struct Job {
@@ -67,7 +67,20 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
         );
     }
     let switch = invocation.switch && jobs.len() == 1;
-    let outcomes = fetch_all(jobs, env.now(), ui).await;
+    // A bar while many clusters are fetched; the lines come after the write.
+    let progress = Arc::new(match jobs.len() {
+        0 | 1 => Progress::silent(),
+        many => Progress::bar_only(ui, many),
+    });
+    let outcomes = fetch_all(
+        jobs,
+        env.now(),
+        ui,
+        CONCURRENT_FETCHES,
+        Arc::clone(&progress),
+    )
+    .await;
+    progress.clear();
     let written = write(&outcomes, &invocation, switch, &env, ui);
     let mut rows: Vec<Row> = skipped
         .iter()
@@ -212,12 +225,19 @@ fn skipped_row(command: &str, cluster: &Discovered) -> Row {
     }
 }
 
-/// Fetches every job, at most [`CONCURRENT_FETCHES`] at once; outcomes in job order.
-pub async fn fetch_all(jobs: Vec<Job>, now: DateTime<Utc>, ui: Ui) -> Vec<Outcome> {
-    let permits = Arc::new(Semaphore::new(CONCURRENT_FETCHES));
+/// Fetches every job, at most `concurrency` at once; outcomes in job order.
+pub async fn fetch_all(
+    jobs: Vec<Job>,
+    now: DateTime<Utc>,
+    ui: Ui,
+    concurrency: usize,
+    progress: Arc<Progress>,
+) -> Vec<Outcome> {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = Vec::with_capacity(jobs.len());
     for job in jobs {
         let permits = Arc::clone(&permits);
+        let progress = Arc::clone(&progress);
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
             let mut result = job.provider.fetch(&job.cluster_id, job.name, now).await;
@@ -227,6 +247,12 @@ pub async fn fetch_all(jobs: Vec<Job>, now: DateTime<Utc>, ui: Ui) -> Vec<Outcom
                 *fetched = converted;
                 warnings.extend(more);
             }
+            let verb = if result.is_ok() { "fetched" } else { "failed" };
+            progress.finished(&format!(
+                "{verb} {} {}",
+                job.provider.name(),
+                job.cluster_id
+            ));
             (job.provider, job.cluster_id, result)
         }));
     }
@@ -334,7 +360,11 @@ fn row(command: &str, outcome: Outcome, written: &Written, switched: bool) -> Ro
     }
 }
 
-fn success(fetched: &Fetched, place: Option<(PathBuf, Vec<String>)>, switched: bool) -> Success {
+pub fn success(
+    fetched: &Fetched,
+    place: Option<(PathBuf, Vec<String>)>,
+    switched: bool,
+) -> Success {
     let (target, line) = match place {
         Some((path, added)) => (
             path.display().to_string(),

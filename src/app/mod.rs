@@ -8,6 +8,7 @@ mod fetch;
 mod list;
 mod refresh;
 mod remove;
+mod sync;
 mod ucs_agent;
 
 use std::path::Path;
@@ -41,6 +42,7 @@ async fn dispatch(invocation: Invocation, env: Env) -> i32 {
         Invocation::Remove(remove) => remove::run(remove, env),
         Invocation::Credential(credential) => credential::run(credential, env).await,
         Invocation::Discover(discover) => discover::run(discover, env).await,
+        Invocation::Sync(sync) => sync::run(sync, env).await,
     }
 }
 

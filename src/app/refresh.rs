@@ -19,9 +19,9 @@ use crate::kubeconfig::store::{update, StoreOptions};
 use crate::provider::{Provider, ProviderConfig};
 use crate::report::{self, print_data, Row, Success};
 use crate::settings::{RefreshInvocation, Selection};
-use crate::ui::Ui;
+use crate::ui::{Progress, Ui};
 
-use super::fetch::{expiry_note, fetch_all, summary_fields, Job};
+use super::fetch::{expiry_note, fetch_all, summary_fields, Job, CONCURRENT_FETCHES};
 use super::{foreign_context, list, load_set, unknown_context};
 
 const COMMAND: &str = "refresh";
@@ -205,7 +205,10 @@ async fn refresh(
             Err(failure) => results.push(Some(Err(failure))),
         }
     }
-    let mut outcomes = fetch_all(jobs, env.now(), ui).await.into_iter();
+    let progress = Arc::new(Progress::silent());
+    let mut outcomes = fetch_all(jobs, env.now(), ui, CONCURRENT_FETCHES, progress)
+        .await
+        .into_iter();
     let fetched: Vec<Result<Fetched, Failure>> = results
         .into_iter()
         .zip(targets)
@@ -279,12 +282,10 @@ fn provider_for(
 /// A refresh keeps what the fetch itself does not know: the fleet, and the
 /// exec user as it was written (its command may be `KUBEFETCH_EXEC_COMMAND`'s).
 fn keep_recorded_fields(mut fetched: Fetched, target: &Target) -> Fetched {
-    fetched.provenance.fleet = target.provenance.fleet.clone();
     if let Some(user) = &target.exec_user {
         fetched.user.user = user.clone();
     }
-    fetched.context.context.extensions = Some(vec![fetched.provenance.to_extension()]);
-    fetched
+    fetched.with_fleet(target.provenance.fleet.clone())
 }
 
 /// One locked write per file; the file each target was written to, or why not.

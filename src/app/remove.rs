@@ -92,7 +92,9 @@ pub fn run(invocation: RemoveInvocation, env: Env) -> i32 {
                 }
                 report_file(&done.path, &done.report, ui);
                 for entry in doomed.iter().filter(|d| d.file == index) {
-                    remove_cache_entries(entry, &env, ui);
+                    if let Some(provenance) = &entry.provenance {
+                        remove_cache_entries(provenance, &env, ui);
+                    }
                 }
             }
             Err(e) => {
@@ -251,13 +253,32 @@ fn plan(set: &KubeconfigSet, doomed: &[Doomed]) -> Vec<FilePlan> {
     plans
 }
 
+/// Removes the contexts `names` from one kubeconfig, as read under its
+/// lock, by `remove`'s rules: a cluster or user goes only when no remaining
+/// context uses it, a `current-context` naming one is unset.
+pub fn remove_from(config: &mut Kubeconfig, names: &[String]) -> Removed {
+    let mut plan = FilePlan::default();
+    for context in config.contexts.iter().filter(|c| names.contains(&c.name)) {
+        if !plan.contexts.contains(&context.name) {
+            plan.contexts.push(context.name.clone());
+        }
+        plan.clusters.extend(context.context.cluster.clone());
+        plan.users.extend(context.context.user.clone());
+    }
+    plan.unset_current = config
+        .current_context
+        .clone()
+        .filter(|current| names.contains(current));
+    apply(config, &plan)
+}
+
 /// What was removed from one file, for the report.
 #[derive(Debug, Default)]
-struct Removed {
-    contexts: Vec<String>,
-    clusters: Vec<String>,
-    users: Vec<String>,
-    unset_current: Option<String>,
+pub struct Removed {
+    pub contexts: Vec<String>,
+    pub clusters: Vec<String>,
+    pub users: Vec<String>,
+    pub unset_current: Option<String>,
 }
 
 /// Applies a plan to the file as read under its lock: a cluster or user is
@@ -304,7 +325,7 @@ fn apply(config: &mut Kubeconfig, plan: &FilePlan) -> Removed {
     removed
 }
 
-fn report_file(path: &Path, removed: &Removed, ui: Ui) {
+pub fn report_file(path: &Path, removed: &Removed, ui: Ui) {
     let file = path.display();
     for context in &removed.contexts {
         ui.info(&format!("Removed context {context} from {file}"));
@@ -344,8 +365,8 @@ fn dry_run(set: &KubeconfigSet, plans: &[FilePlan]) -> String {
 
 /// The exec credential cache entries of a removed exec context (a context
 /// with a key has none: the entries of its cluster are another context's).
-fn remove_cache_entries(doomed: &Doomed, env: &Env, ui: Ui) {
-    let (Some(p), Some(cache)) = (&doomed.provenance, Cache::locate(env)) else {
+pub fn remove_cache_entries(p: &Provenance, env: &Env, ui: Ui) {
+    let Some(cache) = Cache::locate(env) else {
         return;
     };
     if !p.exec {

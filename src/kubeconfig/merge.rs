@@ -99,6 +99,12 @@ pub fn merge(
     Ok(report)
 }
 
+/// Why `fetched` cannot be merged into `target` without `force`, if it
+/// cannot: `sync` fails that one entry and merges the others.
+pub fn refusal(target: &Kubeconfig, fetched: &Fetched) -> Option<MergeError> {
+    plan(target, std::slice::from_ref(fetched), false).err()
+}
+
 fn plan<'f>(
     target: &Kubeconfig,
     fetched: &'f [Fetched],

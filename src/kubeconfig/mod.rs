@@ -9,6 +9,8 @@ pub mod model;
 pub mod normalize;
 pub mod provenance;
 mod schema;
+
+pub use schema::type_name;
 pub mod set;
 pub mod store;
 

@@ -37,6 +37,16 @@ pub struct Fetched {
     pub provenance: Provenance,
 }
 
+impl Fetched {
+    /// Records the fleet that declared the context (`sync`), or keeps the
+    /// one recorded before (`refresh`), in the provenance and its extension.
+    pub fn with_fleet(mut self, fleet: Option<String>) -> Self {
+        self.provenance.fleet = fleet;
+        self.context.context.extensions = Some(vec![self.provenance.to_extension()]);
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NormalizeError {
     #[error("it has no context")]

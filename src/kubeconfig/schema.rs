@@ -155,7 +155,7 @@ fn check(value: &Value, shape: &Shape, path: &mut Vec<Segment>) -> Option<String
         }
         _ => false,
     };
-    (!fits).then(|| format!("expected {}, found {}", expected(shape), found(value)))
+    (!fits).then(|| format!("expected {}, found {}", expected(shape), type_name(value)))
 }
 
 /// kubectl turns a named list into a map and refuses a name seen twice (a
@@ -180,7 +180,8 @@ fn expected(shape: &Shape) -> &'static str {
     }
 }
 
-fn found(value: &Value) -> &'static str {
+/// What a value is, for messages: `a string`, `a list`, ...
+pub fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

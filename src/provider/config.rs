@@ -283,11 +283,7 @@ mod tests {
     use super::*;
 
     fn http() -> HttpSettings {
-        HttpSettings {
-            timeout: std::time::Duration::from_secs(1),
-            retries: 0,
-            ca_bundle: None,
-        }
+        crate::testing::http_settings()
     }
 
     #[test]
