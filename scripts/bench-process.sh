@@ -52,16 +52,17 @@ mean_ms() {
   awk -v t="$total" -v n="$n" 'BEGIN { printf "%.2f", t / n / 1e6 }'
 }
 
-# median_ms RUNS COMMAND...: median wall time of COMMAND in ms.
+# median_ms RUNS COMMAND...: median wall time of COMMAND in ms, read from
+# bash's own clock (no `date` process inside the measurement).
 median_ms() {
   local n=$1; shift
   local start end
   for _ in $(seq "$n"); do
-    start=$(date +%s%N)
+    start=${EPOCHREALTIME/[.,]/}
     "$@" >/dev/null 2>&1 || true
-    end=$(date +%s%N)
+    end=${EPOCHREALTIME/[.,]/}
     echo $((end - start))
-  done | sort -n | awk '{ t[NR] = $1 } END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.2f", m / 1e6 }'
+  done | sort -n | awk '{ t[NR] = $1 } END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.2f", m / 1e3 }'
 }
 
 # peak_kb PREPARE COMMAND...: peak resident memory of one run.
