@@ -52,16 +52,17 @@ mean_ms() {
   awk -v t="$total" -v n="$n" 'BEGIN { printf "%.2f", t / n / 1e6 }'
 }
 
-# median_ms RUNS COMMAND...: median wall time of COMMAND in ms.
+# median_ms RUNS COMMAND...: median wall time of COMMAND in ms, read from
+# bash's own clock (no `date` process inside the measurement).
 median_ms() {
   local n=$1; shift
   local start end
   for _ in $(seq "$n"); do
-    start=$(date +%s%N)
+    start=${EPOCHREALTIME/[.,]/}
     "$@" >/dev/null 2>&1 || true
-    end=$(date +%s%N)
+    end=${EPOCHREALTIME/[.,]/}
     echo $((end - start))
-  done | sort -n | awk '{ t[NR] = $1 } END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.2f", m / 1e6 }'
+  done | sort -n | awk '{ t[NR] = $1 } END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.2f", m / 1e3 }'
 }
 
 # peak_kb PREPARE COMMAND...: peak resident memory of one run.
@@ -95,21 +96,30 @@ fi
 if want merge; then
 echo
 echo "# merge one cluster into an N-context kubeconfig (mean ms, peak RSS KB)"
-printf '%-8s %-22s %-22s %s\n' contexts kubefetch kubectl "kubectl/kubefetch"
+# The fetch alone (to stdout, no file) is timed too, so that the merge's
+# own cost can be set against kubectl, which fetches nothing.
+fetch_ms=$(mean_ms "$runs" : "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig -)
+echo "fetch alone (kubefetch tke --kubeconfig -): $fetch_ms ms"
+printf '%-8s %-8s %-24s %-12s %-22s %-10s %s\n' contexts file kubefetch "peak/file" kubectl \
+  "kubectl/kf" "kubectl/(kf-fetch)"
 for n in 50 500 5000 20000; do
   python3 scripts/gen-kubeconfig.py "$n" "$work/base-$n.yaml"
+  size_kb=$(( $(stat -c %s "$work/base-$n.yaml") / 1024 ))
   reset="cp $work/base-$n.yaml $work/k.yaml"
   r=$(( n >= 20000 ? 2 : n >= 5000 ? (runs + 3) / 4 : runs ))
   k_ms=$(mean_ms "$r" "$reset" "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig "$work/k.yaml")
   k_kb=$(peak_kb "$reset" "$bin/kubefetch" tke cls-a --region ap-guangzhou --kubeconfig "$work/k.yaml")
+  peak=$(awk -v a="$k_kb" -v b="$size_kb" 'BEGIN { printf "%.2fx", a / b }')
   if command -v kubectl >/dev/null 2>&1; then
     c_ms=$(mean_ms "$r" "$reset" kubectl config set-context bench --cluster=cluster-1 --user=user-1 --kubeconfig "$work/k.yaml")
     c_kb=$(peak_kb "$reset" kubectl config set-context bench --cluster=cluster-1 --user=user-1 --kubeconfig "$work/k.yaml")
     ratio=$(awk -v a="$c_ms" -v b="$k_ms" 'BEGIN { printf "%.1fx", a / b }')
+    own=$(awk -v a="$c_ms" -v b="$k_ms" -v f="$fetch_ms" 'BEGIN { printf "%.1fx", a / (b - f) }')
   else
-    c_ms="n/a" c_kb="n/a" ratio="(no kubectl)"
+    c_ms="n/a" c_kb="n/a" ratio="(no kubectl)" own="-"
   fi
-  printf '%-8s %-22s %-22s %s\n' "$n" "$k_ms ms, $k_kb KB" "$c_ms ms, $c_kb KB" "$ratio"
+  printf '%-8s %-8s %-24s %-12s %-22s %-10s %s\n' "$n" "${size_kb}K" "$k_ms ms, $k_kb KB" "$peak" \
+    "$c_ms ms, $c_kb KB" "$ratio" "$own"
 done
 fi
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::*;
-use fakecloud::{fixtures, Provider};
+use fakecloud::{fixtures, Fault, FaultKind, Provider};
 
 const TKE: &str = fixtures::TKE_CLUSTER;
 const ACK: &str = fixtures::ACK_CLUSTER;
@@ -481,4 +481,23 @@ fn list_refresh_and_remove_know_exec_contexts_and_their_cache() {
     let out = s.run(&["remove", &name]);
     assert_code(&out, 0);
     assert!(entries(&s).is_empty(), "{:?}", entries(&s));
+}
+
+#[test]
+fn a_provider_answer_that_runs_a_command_stays_refused() {
+    let s = Sandbox::new();
+    for args in [vec!["tke", TKE, "--exec"], vec!["credential", "tke", TKE]] {
+        s.cloud.inject(Fault {
+            provider: Some(Provider::Tke),
+            cluster_id: None,
+            times: 1,
+            kind: FaultKind::ExecUserKubeconfig,
+        });
+        let out = s.run(&args);
+        assert_code(&out, 5);
+        assert_eq!(stdout(&out), "", "{args:?}");
+        assert!(stderr(&out).contains("runs a command"), "{}", stderr(&out));
+        assert!(entries(&s).is_empty(), "{args:?}: {:?}", entries(&s));
+    }
+    assert!(!s.default_kubeconfig().exists());
 }

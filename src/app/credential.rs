@@ -103,3 +103,75 @@ async fn credential(
     drop(lock);
     Ok(credential)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, Utc};
+    use fakecloud::{fixtures, FakeCloud, Provider as Api};
+
+    use super::*;
+    use crate::provider::{ProviderConfig, ProviderKind};
+    use crate::settings::{HttpSettings, Verbosity};
+
+    /// `credential ack <id> --ttl 60` with the clock at `now`.
+    async fn ask(
+        cloud: &FakeCloud,
+        cache: &std::path::Path,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Credential, Failure> {
+        let mut vars = cloud.env();
+        vars.push(("KUBECACHEDIR".into(), cache.display().to_string()));
+        let env = Arc::new(Env::new(vars, None).with_now(now));
+        let mut provider = ProviderConfig::new(
+            ProviderKind::Ack,
+            HttpSettings {
+                timeout: std::time::Duration::from_secs(5),
+                retries: 0,
+                ca_bundle: None,
+            },
+        );
+        provider.ttl_minutes = Some(60);
+        let invocation = CredentialInvocation {
+            provider,
+            cluster_id: fixtures::ACK_CLUSTER.into(),
+            verbosity: Verbosity::Quiet,
+        };
+        credential(&invocation, &env, Ui::new(Verbosity::Quiet)).await
+    }
+
+    fn ack_requests(cloud: &FakeCloud) -> usize {
+        cloud
+            .requests()
+            .iter()
+            .filter(|r| r.provider == Api::Ack)
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_cached_credential_is_served_until_its_threshold_and_never_after() {
+        let cloud = FakeCloud::start();
+        let cache = tempfile::tempdir().unwrap();
+        let start = Utc::now();
+        let fetched = ask(&cloud, cache.path(), start).await.unwrap();
+        assert_eq!(ack_requests(&cloud), 1, "a cold cache is a miss");
+        // A 60-minute credential is served while more than 12 minutes remain.
+        let later = ask(&cloud, cache.path(), start + TimeDelta::minutes(47))
+            .await
+            .unwrap();
+        assert_eq!(later, fetched);
+        assert_eq!(ack_requests(&cloud), 1, "a hit asks nothing");
+        // Past the threshold it is fetched again. The fake cloud refuses a
+        // request signed 49 minutes ahead of its clock, and that failure is
+        // the answer: the old credential is not served.
+        let expired = ask(&cloud, cache.path(), start + TimeDelta::minutes(49)).await;
+        assert_eq!(ack_requests(&cloud), 2, "past the threshold is a miss");
+        assert!(expired.is_err(), "{expired:?}");
+        assert_eq!(
+            ask(&cloud, cache.path(), start + TimeDelta::minutes(1))
+                .await
+                .unwrap(),
+            fetched,
+            "a failed refill leaves the entry as it was"
+        );
+    }
+}

@@ -253,13 +253,18 @@ pub async fn fetch_all(
         let progress = Arc::clone(&progress);
         tasks.push(tokio::spawn(async move {
             let _permit = pool.acquire_owned().await;
-            let mut result = job.provider.fetch(&job.cluster_id, job.name, now).await;
-            if let (Some(exec), Ok((fetched, warnings))) = (&job.exec, result.as_mut()) {
-                let (converted, more) =
-                    exec.convert(fetched.clone(), &job.provider, &job.cluster_id);
-                *fetched = converted;
-                warnings.extend(more);
-            }
+            let result = job
+                .provider
+                .fetch(&job.cluster_id, job.name, now)
+                .await
+                .map(|(fetched, mut warnings)| match &job.exec {
+                    Some(exec) => {
+                        let (fetched, more) = exec.convert(fetched, &job.provider, &job.cluster_id);
+                        warnings.extend(more);
+                        (fetched, warnings)
+                    }
+                    None => (fetched, warnings),
+                });
             let verb = if result.is_ok() { "fetched" } else { "failed" };
             progress.finished(&format!(
                 "{verb} {} {}",

@@ -229,22 +229,21 @@ fn push_number(out: &mut String, number: &Number) {
 }
 
 /// Bytes a plain scalar may hold: no space, comment, quote, flow or other
-/// indicator character, and ASCII only.
-const PLAIN_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    let extra = b"-_./+=:@";
-    let mut i = 0;
-    while i < extra.len() {
-        table[extra[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
+/// indicator character, and ASCII only. No early exit: the loop is
+/// vectorised, and base64 certificates are most of a kubeconfig's bytes.
+fn plain_bytes_only(bytes: &[u8]) -> bool {
+    bytes.iter().fold(true, |ok, &b| {
+        ok & (b.is_ascii_alphanumeric()
+            | (b == b'-')
+            | (b == b'_')
+            | (b == b'.')
+            | (b == b'/')
+            | (b == b'+')
+            | (b == b'=')
+            | (b == b':')
+            | (b == b'@'))
+    })
+}
 
 /// Whether `text` reads back as this very string when written plain, in
 /// YAML 1.2 and in YAML 1.1 alike. Deliberately narrow: a string outside
@@ -256,7 +255,7 @@ fn is_plain_safe(text: &str) -> bool {
     };
     (first.is_ascii_alphanumeric() || b"/._+".contains(&first))
         && last != b':'
-        && bytes.iter().all(|&b| PLAIN_BYTE[usize::from(b)])
+        && plain_bytes_only(bytes)
         && !may_read_as_another_type(text)
         && resolve_plain(text) == Scalar::Str
 }

@@ -140,6 +140,10 @@ pub fn float_key(f: f64) -> String {
     if single == 0.0 {
         return if single.is_sign_negative() { "-0" } else { "0" }.to_owned();
     }
+    // Beyond f32's range Go writes "+Inf", which sigs.k8s.io/yaml renames.
+    if single.is_infinite() {
+        return if single < 0.0 { "-.inf" } else { ".inf" }.to_owned();
+    }
     // Shortest digits that read back as this f32, and the decimal exponent.
     let scientific = format!("{:e}", single.abs());
     let (mantissa, exponent) = scientific
@@ -275,6 +279,9 @@ mod tests {
             (1.25e-7, "1.25e-07"),
             (0.0001, "0.0001"),
             (0.0, "0"),
+            // Found by fuzzing: a key too large for an f32 panicked.
+            (1e300, ".inf"),
+            (-1e300, "-.inf"),
         ] {
             assert_eq!(float_key(f), key, "{f}");
         }
