@@ -433,3 +433,75 @@ fn an_exec_entry_writes_a_user_that_runs_kubefetch_and_no_key() {
     assert_eq!(provenance["ttl"], 60, "exec's default lifetime for ack");
     assert_eq!(provenance["fleet"], "platform");
 }
+
+/// A kubeconfig big enough that its write takes a while.
+fn big_kubeconfig(entries: usize) -> String {
+    let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+    for i in 0..entries {
+        text.push_str(&format!(
+            "- name: c{i}\n  cluster: {{server: 'https://c{i}.example'}}\n"
+        ));
+    }
+    text.push_str("users:\n");
+    for i in 0..entries {
+        text.push_str(&format!("- name: c{i}\n  user: {{token: t{i}}}\n"));
+    }
+    text.push_str("contexts:\n");
+    for i in 0..entries {
+        text.push_str(&format!(
+            "- name: c{i}\n  context: {{cluster: c{i}, user: c{i}}}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_sync_interrupted_while_it_writes_leaves_the_old_file_or_the_new_one() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    let s = Sandbox::new();
+    let file = fleet(&s, "platform", "- {provider: tke, ids: [cls-a, cls-b]}\n");
+    let original = big_kubeconfig(20_000);
+    let kubeconfig = s.write_home_file("kube/config", &original);
+    std::fs::set_permissions(&kubeconfig, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let lock = PathBuf::from(format!("{}.lock", kubeconfig.display()));
+    for signal in [libc::SIGINT, libc::SIGKILL] {
+        let mut child = s
+            .command()
+            .arg("sync")
+            .arg(&file)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !lock.exists() && child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the lock never appeared");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(pid, signal) };
+        let status = child.wait().unwrap();
+        assert!(
+            status.signal() == Some(signal) || status.success(),
+            "{status:?}"
+        );
+        let text = std::fs::read_to_string(&kubeconfig).unwrap();
+        let contexts = names(&yaml(&kubeconfig), "contexts");
+        let new = contexts.len() == 20_002 && contexts.contains(&"tke-cls-b".to_string());
+        assert!(
+            text == original || new,
+            "signal {signal}: neither the old file nor the new one"
+        );
+        if signal == libc::SIGINT {
+            assert!(!lock.exists(), "SIGINT left {}", lock.display());
+        } else {
+            let _ = std::fs::remove_file(&lock);
+        }
+        std::fs::write(&kubeconfig, &original).unwrap();
+    }
+}
