@@ -69,7 +69,9 @@ impl Progress {
     fn build(ui: Ui, total: usize, lines: bool) -> Self {
         use std::io::IsTerminal;
         let shown = ui.verbosity >= Verbosity::Normal;
-        let terminal = std::io::stderr().is_terminal();
+        // As indicatif decides whether it can draw: a terminal that is not `dumb`.
+        let terminal = std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_some_and(|term| term != "dumb");
         let bar = (shown && terminal).then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 Some(total as u64),
@@ -79,6 +81,8 @@ impl Progress {
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} clusters {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
             bar.set_style(style);
+            // Drawn at once, so that the bar is there before the first answer.
+            bar.tick();
             bar
         });
         Progress {

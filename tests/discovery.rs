@@ -279,3 +279,41 @@ fn a_name_resolves_through_discovery_and_must_match_exactly_one_cluster() {
         .count();
     assert_eq!(fetches, 0, "only discovery was asked");
 }
+
+#[test]
+fn fetching_many_clusters_on_a_terminal_shows_a_bar_then_the_lines() {
+    let s = Sandbox::new();
+    let kubeconfig = s.home.path().join("bar.yaml");
+    let binary = assert_cmd::cargo::cargo_bin("kubefetch");
+    let command = format!(
+        "{} tke --all --kubeconfig {}",
+        binary.display(),
+        kubeconfig.display()
+    );
+    let mut script = std::process::Command::new("script");
+    script.env_clear();
+    for (key, value) in s.command().get_envs() {
+        if let Some(value) = value {
+            script.env(key, value);
+        }
+    }
+    script.env("TERM", "xterm");
+    let Ok(pty) = script.args(["-qefc", &command, "/dev/null"]).output() else {
+        eprintln!("SKIPPED: `script` is not installed; the pseudo-terminal check did not run");
+        return;
+    };
+    assert_code(&pty, 0);
+    let screen = String::from_utf8_lossy(&pty.stdout).into_owned();
+    assert!(screen.contains("/4 clusters"), "the bar: {screen}");
+    assert!(screen.contains("Added context tke-cls-a"), "{screen}");
+    let plain = s
+        .kubefetch()
+        .args(["tke", "cls-a", "cls-b", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        !stderr(&plain).contains("clusters"),
+        "no bar without a terminal"
+    );
+}
