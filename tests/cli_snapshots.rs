@@ -271,3 +271,23 @@ fn list_table_and_json() {
         list(&["list", "--all", "--output", "json"])
     );
 }
+
+/// `discover` of the fake cloud's TKE clusters in one region: the table
+/// and the JSON objects of DESIGN.md section 9.
+#[test]
+fn discover_table_and_json() {
+    let s = Sandbox::new();
+    let discover = |args: &[&str]| {
+        let out = s.run(args);
+        assert_code(&out, 0);
+        transcript(&out, Some(&s))
+    };
+    assert_cli_snapshot!(
+        "discover_table",
+        discover(&["discover", "tke", "--region", REGION])
+    );
+    assert_cli_snapshot!(
+        "discover_json",
+        discover(&["discover", "tke", "--region", REGION, "--output", "json"])
+    );
+}
