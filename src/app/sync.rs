@@ -169,14 +169,7 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
         };
         let chosen: Vec<(String, Arc<Provider>)> = match (&entry.clusters, &exec) {
             (Clusters::Ids(ids), Err(failure)) => {
-                for id in ids {
-                    items.push(failed(
-                        provider,
-                        id,
-                        Some(entry.entry_name(id)),
-                        failure.clone(),
-                    ));
-                }
+                fail_each(&mut items, provider, entry, ids, failure);
                 Vec::new()
             }
             (Clusters::All, Err(failure)) => {
@@ -191,14 +184,7 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
                     .map(|id| (id.clone(), Arc::clone(&built)))
                     .collect(),
                 Err(failure) => {
-                    for id in ids {
-                        items.push(failed(
-                            provider,
-                            id,
-                            Some(entry.entry_name(id)),
-                            failure.clone(),
-                        ));
-                    }
+                    fail_each(&mut items, provider, entry, ids, &failure);
                     Vec::new()
                 }
             },
@@ -273,6 +259,24 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
         }
     }
     (items, jobs, kept)
+}
+
+/// Every listed id of an entry fails with the same failure.
+fn fail_each(
+    items: &mut Vec<Item>,
+    provider: &'static str,
+    entry: &crate::fleet::FleetEntry,
+    ids: &[String],
+    failure: &Failure,
+) {
+    for id in ids {
+        items.push(failed(
+            provider,
+            id,
+            Some(entry.entry_name(id)),
+            failure.clone(),
+        ));
+    }
 }
 
 fn failed(
