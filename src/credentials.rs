@@ -3,8 +3,18 @@
 //! reason (a half-written profile must not be skipped silently); when
 //! nothing is found the error lists every source tried and why it had
 //! nothing.
+//!
+//! A source gives either keys to sign with or a recipe that must first be
+//! exchanged for keys (a password or an OIDC token at IAM or STS, a role to
+//! assume, an instance's metadata). [`Exchanged`] holds the outcome of that
+//! exchange: made at most once per run, on first use.
 
 use std::fmt;
+use std::future::Future;
+
+use tokio::sync::OnceCell;
+
+use crate::provider::error::ApiError;
 
 /// What one source says.
 pub enum Lookup<T> {
@@ -89,6 +99,35 @@ pub fn resolve<T>(
     Err(CredentialError::NotFound { provider, tried })
 }
 
+/// What an exchange gave, or why it was refused: asked once, on first use,
+/// and a refusal is remembered so that several clusters in one run never
+/// repeat a refused exchange (accounts lock after a few wrong passwords).
+pub struct Exchanged<K> {
+    cell: OnceCell<Result<K, ApiError>>,
+}
+
+impl<K> Default for Exchanged<K> {
+    fn default() -> Self {
+        Exchanged {
+            cell: OnceCell::new(),
+        }
+    }
+}
+
+impl<K> Exchanged<K> {
+    /// The keys, running `exchange` if this is the first ask.
+    pub async fn get<F>(&self, exchange: impl FnOnce() -> F) -> Result<&K, ApiError>
+    where
+        F: Future<Output = Result<K, ApiError>>,
+    {
+        self.cell
+            .get_or_init(exchange)
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
 /// Reads an INI credentials file: `Ok(None)` when it does not exist.
 pub fn read_ini(path: &std::path::Path) -> Result<Option<ini::Ini>, String> {
     match std::fs::read_to_string(path) {
@@ -145,6 +184,22 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn an_exchange_runs_once_and_its_refusal_is_remembered() {
+        let runs = Cell::new(0);
+        let exchanged = Exchanged::<u32>::default();
+        for _ in 0..3 {
+            let got = exchanged
+                .get(|| async {
+                    runs.set(runs.get() + 1);
+                    Err(ApiError::new(crate::error::ErrorKind::Auth, "refused"))
+                })
+                .await;
+            assert_eq!(got.unwrap_err().summary, "refused");
+        }
+        assert_eq!(runs.get(), 1);
     }
 
     #[test]

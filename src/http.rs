@@ -209,6 +209,17 @@ impl HttpClient {
         limit: Option<Arc<RateLimit>>,
         ui: Ui,
     ) -> Result<Self, ClientError> {
+        let connect_timeout = settings.timeout.min(Duration::from_secs(10));
+        HttpClient::with_connect_timeout(settings, limit, ui, connect_timeout)
+    }
+
+    /// As [`HttpClient::new`], giving up on a connection after `connect_timeout`.
+    pub fn with_connect_timeout(
+        settings: &HttpSettings,
+        limit: Option<Arc<RateLimit>>,
+        ui: Ui,
+        connect_timeout: Duration,
+    ) -> Result<Self, ClientError> {
         let roots = match &settings.ca_bundle {
             Some(path) => ca_roots(path)?,
             None => Vec::new(),
@@ -217,7 +228,7 @@ impl HttpClient {
             let mut builder = reqwest::Client::builder()
                 .use_rustls_tls()
                 .timeout(settings.timeout)
-                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+                .connect_timeout(connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("kubefetch/", env!("CARGO_PKG_VERSION")));
             for root in &roots {

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod fsx;
 pub mod http;
 pub mod interrupt;
+pub mod keyless;
 pub mod kubeconfig;
 pub mod provider;
 pub mod report;

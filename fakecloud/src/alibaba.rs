@@ -37,13 +37,13 @@ pub fn handle(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> R
     }
 }
 
-struct Failure {
-    status: u16,
-    code: &'static str,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
 }
 
-fn fail(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
     Failure {
         status,
         code,
@@ -174,12 +174,31 @@ fn describe_clusters(shared: &Shared, req: &ApiRequest) -> Result<Reply, Failure
     .with_header("x-acs-request-id", random_uuid()))
 }
 
-/// The secret and (for STS) the security token that belong to an access key id.
-fn credential(access_key_id: &str) -> Result<(&'static str, Option<&'static str>), Failure> {
+/// The secret and (for STS) the security token that belong to an access key id:
+/// the fixed keys, or temporary keys an exchange issued and that have not expired.
+fn credential(
+    shared: &Shared,
+    access_key_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, Option<String>), Failure> {
     match access_key_id {
-        ALIBABA_ACCESS_KEY_ID => Ok((ALIBABA_ACCESS_KEY_SECRET, None)),
-        ALIBABA_STS_ACCESS_KEY_ID => Ok((ALIBABA_STS_ACCESS_KEY_SECRET, Some(ALIBABA_STS_TOKEN))),
-        _ => Err(fail(
+        ALIBABA_ACCESS_KEY_ID => return Ok((ALIBABA_ACCESS_KEY_SECRET.to_string(), None)),
+        ALIBABA_STS_ACCESS_KEY_ID => {
+            return Ok((
+                ALIBABA_STS_ACCESS_KEY_SECRET.to_string(),
+                Some(ALIBABA_STS_TOKEN.to_string()),
+            ))
+        }
+        _ => {}
+    }
+    match shared.lock().temporary(access_key_id) {
+        Some(keys) if keys.expires_at <= now => Err(fail(
+            400,
+            "InvalidSecurityToken.Expired",
+            "the security token has expired",
+        )),
+        Some(keys) => Ok((keys.secret, Some(keys.token))),
+        None => Err(fail(
             400,
             "InvalidAccessKeyId.NotFound",
             "the specified access key is not found",
@@ -187,7 +206,8 @@ fn credential(access_key_id: &str) -> Result<(&'static str, Option<&'static str>
     }
 }
 
-fn verify(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<(), Failure> {
+/// Checks an ACS3 or ROA signature, the temporary keys' token and the nonce.
+pub(crate) fn verify(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<(), Failure> {
     let authorization = req.header("authorization").ok_or_else(|| {
         fail(
             400,
@@ -196,9 +216,9 @@ fn verify(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<(), F
         )
     })?;
     if let Some(rest) = authorization.strip_prefix("ACS3-HMAC-SHA256 ") {
-        verify_acs3(req, rest, now)?;
+        verify_acs3(shared, req, rest, now)?;
     } else if let Some(rest) = authorization.strip_prefix("acs ") {
-        verify_roa(req, rest, now)?;
+        verify_roa(shared, req, rest, now)?;
     } else {
         return Err(fail(
             400,
@@ -226,7 +246,12 @@ fn verify(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<(), F
     Ok(())
 }
 
-fn verify_acs3(req: &ApiRequest, fields: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+fn verify_acs3(
+    shared: &Shared,
+    req: &ApiRequest,
+    fields: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
     let mut credential_id = None;
     let mut signed_headers = None;
     let mut signature = None;
@@ -247,7 +272,7 @@ fn verify_acs3(req: &ApiRequest, fields: &str, now: DateTime<Utc>) -> Result<(),
             "the Authorization header is malformed",
         ));
     };
-    let (secret, token) = credential(id)?;
+    let (secret, token) = credential(shared, id, now)?;
     let signed_list: Vec<&str> = signed_headers.split(';').collect();
     for required in ["host", "x-acs-date", "x-acs-signature-nonce"] {
         if !signed_list.contains(&required) {
@@ -258,7 +283,11 @@ fn verify_acs3(req: &ApiRequest, fields: &str, now: DateTime<Utc>) -> Result<(),
             ));
         }
     }
-    check_token(req, token, signed_list.contains(&"x-acs-security-token"))?;
+    check_token(
+        req,
+        token.as_deref(),
+        signed_list.contains(&"x-acs-security-token"),
+    )?;
     let date = req
         .header("x-acs-date")
         .and_then(|d| NaiveDateTime::parse_from_str(d, "%Y-%m-%dT%H:%M:%SZ").ok())
@@ -294,7 +323,12 @@ fn verify_acs3(req: &ApiRequest, fields: &str, now: DateTime<Utc>) -> Result<(),
     Ok(())
 }
 
-fn verify_roa(req: &ApiRequest, fields: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+fn verify_roa(
+    shared: &Shared,
+    req: &ApiRequest,
+    fields: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
     let Some((id, signature)) = fields.trim().split_once(':') else {
         return Err(fail(
             400,
@@ -302,8 +336,8 @@ fn verify_roa(req: &ApiRequest, fields: &str, now: DateTime<Utc>) -> Result<(), 
             "the Authorization header is malformed",
         ));
     };
-    let (secret, token) = credential(id)?;
-    check_token(req, token, token.is_some())?;
+    let (secret, token) = credential(shared, id, now)?;
+    check_token(req, token.as_deref(), token.is_some())?;
     let date_header = req
         .header("date")
         .ok_or_else(|| fail(400, "InvalidTimeStamp.Format", "the Date header is missing"))?;

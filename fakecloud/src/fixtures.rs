@@ -22,6 +22,25 @@ pub const ALIBABA_REGION: &str = "cn-hangzhou";
 /// The account uid ACK names the kubeconfig user after.
 pub const ALIBABA_ACCOUNT_UID: &str = "2718281828459045";
 
+/// The RAM role CI assumes (AssumeRole with the fixed keys, or AssumeRoleWithOIDC).
+pub const ALIBABA_ROLE_ARN: &str = "acs:ram::2718281828459045:role/kubefetch-ci";
+pub const ALIBABA_OIDC_PROVIDER_ARN: &str =
+    "acs:ram::2718281828459045:oidc-provider/github-actions";
+/// The RAM role attached to the fake ECS instance.
+pub const ALIBABA_ECS_ROLE: &str = "kubefetch-ecs-role";
+
+/// The CAM role CI assumes (AssumeRole, AssumeRoleWithWebIdentity).
+pub const TENCENT_ROLE_ARN: &str = "qcs::cam::uin/100012345678:roleName/kubefetch-ci";
+/// The OIDC identity provider registered in CAM.
+pub const TENCENT_PROVIDER_ID: &str = "github-actions";
+/// The CAM role attached to the fake CVM instance.
+pub const TENCENT_CVM_ROLE: &str = "kubefetch-cvm-role";
+
+/// The identity provider registered in IAM for OIDC id tokens.
+pub const HUAWEI_IDP_ID: &str = "github-actions";
+/// The agency CI assumes, in the fake account.
+pub const HUAWEI_AGENCY_NAME: &str = "kubefetch-ci-agency";
+
 pub const HUAWEI_AK: &str = "HWFAKECLOUDAK0000001";
 pub const HUAWEI_SK: &str = "fakecloudHuaweiSecretKey000000000000001";
 pub const HUAWEI_USER: &str = "fakeuser";

@@ -5,6 +5,7 @@
 //! on demand.
 
 mod alibaba;
+mod alibaba_sts;
 pub mod fixtures;
 mod huawei;
 mod kube_api;
@@ -14,6 +15,7 @@ mod pki;
 mod server;
 mod state;
 mod tencent;
+mod tencent_sts;
 mod wire;
 
 use std::io;
@@ -25,6 +27,7 @@ use tokio::sync::oneshot;
 
 pub use model::{Cluster, Fault, FaultKind, Provider, Recorded};
 pub use pki::PkiError;
+pub use state::Temporary;
 
 use state::Shared;
 
@@ -120,7 +123,9 @@ impl FakeCloud {
     }
 
     /// The environment for a kubefetch process: every `KUBEFETCH_*_ENDPOINT` pointing
-    /// here, the default credentials of every provider and a default region for each.
+    /// here (the STS and metadata ones too: a metadata service is only asked when
+    /// its own variable says so), the default credentials of every provider and a
+    /// default region for each.
     pub fn env(&self) -> Vec<(String, String)> {
         let url = self.api_url();
         let mut env: Vec<(String, String)> = Provider::ALL
@@ -182,6 +187,38 @@ impl FakeCloud {
             Utc::now(),
         )
         .0
+    }
+
+    /// A JWT-shaped OIDC token, as a CI system writes to its token file, that the
+    /// fake's STS and IAM accept until `valid_for` has passed (a negative duration
+    /// gives a token that has already expired).
+    pub fn oidc_token(&self, valid_for: chrono::Duration) -> String {
+        use base64::Engine;
+        let expires_at = Utc::now() + valid_for;
+        let encode = |value: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+        };
+        let token = format!(
+            "{}.{}.{}",
+            encode(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+            encode(serde_json::json!({
+                "iss": "https://token.actions.githubusercontent.com",
+                "sub": "repo:kubefetch/kubefetch:ref:refs/heads/main",
+                "aud": "sts.aliyuncs.com",
+                "exp": expires_at.timestamp(),
+                "jti": wire::random_hex(8),
+            })),
+            wire::random_hex(32),
+        );
+        self.shared
+            .lock()
+            .accept_oidc_token(token.clone(), expires_at);
+        token
+    }
+
+    /// Every temporary credential an STS, IAM or metadata exchange issued.
+    pub fn temporaries(&self) -> Vec<Temporary> {
+        self.shared.lock().temporaries()
     }
 
     /// Makes every IAM token issued so far expired.

@@ -11,18 +11,41 @@ pub enum Provider {
     Cce,
     Ucs,
     Iam,
+    /// Alibaba STS: `AssumeRole`, `AssumeRoleWithOIDC`.
+    AlibabaSts,
+    /// Tencent STS: `AssumeRole`, `AssumeRoleWithWebIdentity`.
+    TencentSts,
+    /// The ECS instance metadata service of Alibaba Cloud (100.100.100.200).
+    AlibabaMetadata,
+    /// The CVM instance metadata service of Tencent Cloud (metadata.tencentyun.com).
+    TencentMetadata,
+    /// The ECS instance metadata service of Huawei Cloud (169.254.169.254).
+    HuaweiMetadata,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 10] = [
         Provider::Tke,
         Provider::Ack,
         Provider::Cce,
         Provider::Ucs,
         Provider::Iam,
+        Provider::AlibabaSts,
+        Provider::TencentSts,
+        Provider::AlibabaMetadata,
+        Provider::TencentMetadata,
+        Provider::HuaweiMetadata,
     ];
 
-    /// The lower-case name used in env var names and messages ("tke", ...).
+    /// The instance metadata services: asked only when a variable says so.
+    pub const METADATA: [Provider; 3] = [
+        Provider::AlibabaMetadata,
+        Provider::TencentMetadata,
+        Provider::HuaweiMetadata,
+    ];
+
+    /// The lower-case name used in env var names (`KUBEFETCH_<NAME>_ENDPOINT`) and
+    /// messages ("tke", ...).
     pub fn name(self) -> &'static str {
         match self {
             Provider::Tke => "tke",
@@ -30,6 +53,11 @@ impl Provider {
             Provider::Cce => "cce",
             Provider::Ucs => "ucs",
             Provider::Iam => "iam",
+            Provider::AlibabaSts => "alibaba_sts",
+            Provider::TencentSts => "tencent_sts",
+            Provider::AlibabaMetadata => "alibaba_metadata",
+            Provider::TencentMetadata => "tencent_metadata",
+            Provider::HuaweiMetadata => "huawei_metadata",
         }
     }
 }
@@ -66,8 +94,13 @@ impl Cluster {
         let id = id.into();
         let (region, state) = match provider {
             Provider::Tke => (crate::fixtures::TENCENT_REGION, "Running"),
-            Provider::Ack => (crate::fixtures::ALIBABA_REGION, "running"),
-            Provider::Cce | Provider::Ucs | Provider::Iam => {
+            Provider::Ack | Provider::AlibabaSts | Provider::AlibabaMetadata => {
+                (crate::fixtures::ALIBABA_REGION, "running")
+            }
+            Provider::TencentSts | Provider::TencentMetadata => {
+                (crate::fixtures::TENCENT_REGION, "Running")
+            }
+            Provider::Cce | Provider::Ucs | Provider::Iam | Provider::HuaweiMetadata => {
                 (crate::fixtures::HUAWEI_REGION, "Available")
             }
         };

@@ -15,11 +15,11 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::huawei::{self, cce, iam, ucs};
+use crate::huawei::{self, cce, iam, keyless, ucs};
 use crate::model::{FaultKind, Provider, Recorded};
 use crate::state::Shared;
 use crate::wire::{ApiRequest, Reply};
-use crate::{alibaba, tencent};
+use crate::{alibaba, alibaba_sts, tencent, tencent_sts};
 
 /// Returned by the service to make hyper drop the connection without an answer.
 #[derive(Debug, thiserror::Error)]
@@ -110,18 +110,34 @@ async fn answer(
     Ok(to_response(reply))
 }
 
-/// Which API a request is for, from its path alone (they share one port).
+/// Which API a request is for (they share one port): from the path, and at "/"
+/// (TKE and both STS) from the action it names.
 fn provider_of(req: &ApiRequest) -> Option<Provider> {
     let path = req.path.as_str();
     if path == "/" {
-        Some(Provider::Tke)
+        if req.header("x-acs-action").is_some() || req.query_param("Action").is_some() {
+            Some(Provider::AlibabaSts)
+        } else if req
+            .header("x-tc-action")
+            .is_some_and(tencent_sts::is_sts_action)
+        {
+            Some(Provider::TencentSts)
+        } else {
+            Some(Provider::Tke)
+        }
+    } else if path.starts_with("/latest/api/") || path.starts_with("/latest/meta-data/ram/") {
+        Some(Provider::AlibabaMetadata)
+    } else if path.starts_with("/latest/meta-data/cam/") {
+        Some(Provider::TencentMetadata)
+    } else if path.starts_with("/meta-data/") || path.starts_with("/openstack/") {
+        Some(Provider::HuaweiMetadata)
     } else if path.starts_with("/k8s/") || path == "/api/v1/clusters" {
         Some(Provider::Ack)
     } else if path.starts_with("/api/v3/") {
         Some(Provider::Cce)
     } else if path.starts_with("/v1/") {
         Some(Provider::Ucs)
-    } else if path.starts_with("/v3/") {
+    } else if path.starts_with("/v3/") || path.starts_with("/v3.0/") {
         Some(Provider::Iam)
     } else {
         None
@@ -134,7 +150,12 @@ fn cluster_id(provider: Provider, req: &ApiRequest) -> Option<String> {
         Provider::Ack => alibaba::cluster_id(req),
         Provider::Cce => cce::cluster_id(req),
         Provider::Ucs => ucs::cluster_id(req),
-        Provider::Iam => None,
+        Provider::Iam
+        | Provider::AlibabaSts
+        | Provider::TencentSts
+        | Provider::AlibabaMetadata
+        | Provider::TencentMetadata
+        | Provider::HuaweiMetadata => None,
     }
 }
 
@@ -150,6 +171,11 @@ fn handle(
         Provider::Cce => cce::handle(shared, req, fault),
         Provider::Ucs => ucs::handle(shared, req, fault),
         Provider::Iam => iam::handle(shared, req),
+        Provider::AlibabaSts => alibaba_sts::handle(shared, req),
+        Provider::TencentSts => tencent_sts::handle(shared, req),
+        Provider::AlibabaMetadata => alibaba_sts::metadata(shared, req),
+        Provider::TencentMetadata => tencent_sts::metadata(shared, req),
+        Provider::HuaweiMetadata => keyless::metadata(shared, req),
     }
 }
 
@@ -160,9 +186,12 @@ fn with_fault(provider: Provider, shared: &Shared, req: &ApiRequest, kind: &Faul
         FaultKind::Status(status) => status_error(provider, *status),
         FaultKind::Error { status, code } => coded_error(provider, *status, code),
         FaultKind::Throttle { retry_after } => match provider {
-            Provider::Tke => tencent::throttle(),
-            Provider::Ack => alibaba::throttle(*retry_after),
+            Provider::Tke | Provider::TencentSts => tencent::throttle(),
+            Provider::Ack | Provider::AlibabaSts => alibaba::throttle(*retry_after),
             Provider::Cce | Provider::Ucs | Provider::Iam => huawei::throttle(*retry_after),
+            Provider::AlibabaMetadata | Provider::TencentMetadata | Provider::HuaweiMetadata => {
+                metadata_error(429)
+            }
         },
         FaultKind::TruncatedBody => {
             let mut reply = malformed(handle(provider, shared, req, None));
@@ -206,15 +235,32 @@ fn status_error(provider: Provider, status: u16) -> Reply {
         Provider::Cce => cce::error(status, &cce::code_for_status(status), INJECTED),
         Provider::Ucs => ucs::error(status, &ucs::code_for_status(status), INJECTED),
         Provider::Iam => iam::error(status, INJECTED),
+        Provider::AlibabaSts => alibaba::error(status, alibaba::code_for_status(status), INJECTED),
+        Provider::TencentSts => tencent::error(status, tencent::code_for_status(status), INJECTED),
+        Provider::AlibabaMetadata | Provider::TencentMetadata | Provider::HuaweiMetadata => {
+            metadata_error(status)
+        }
+    }
+}
+
+/// Metadata services answer errors as plain text, without codes.
+fn metadata_error(status: u16) -> Reply {
+    Reply {
+        status,
+        headers: vec![("content-type".into(), "text/plain".into())],
+        body: format!("{status} {INJECTED}").into_bytes(),
     }
 }
 
 fn coded_error(provider: Provider, status: u16, code: &str) -> Reply {
     match provider {
-        Provider::Tke => tencent::error(status, code, INJECTED),
-        Provider::Ack => alibaba::error(status, code, INJECTED),
+        Provider::Tke | Provider::TencentSts => tencent::error(status, code, INJECTED),
+        Provider::Ack | Provider::AlibabaSts => alibaba::error(status, code, INJECTED),
         Provider::Cce => cce::error(status, code, INJECTED),
         Provider::Ucs | Provider::Iam => huawei::gateway_error(status, code, INJECTED),
+        Provider::AlibabaMetadata | Provider::TencentMetadata | Provider::HuaweiMetadata => {
+            metadata_error(status)
+        }
     }
 }
 
@@ -231,6 +277,15 @@ fn missing_fields(provider: Provider, req: &ApiRequest) -> Reply {
             huawei::reply(201, &json!({"token": {"methods": ["password"]}}))
         }
         Provider::Iam => huawei::reply(200, &json!({})),
+        // An STS or metadata answer that says success but holds no credentials.
+        Provider::AlibabaSts => Reply::json(200, &json!({"RequestId": crate::wire::random_uuid()})),
+        Provider::TencentSts => Reply::json(
+            200,
+            &json!({"Response": {"RequestId": crate::wire::random_uuid()}}),
+        ),
+        Provider::AlibabaMetadata | Provider::TencentMetadata | Provider::HuaweiMetadata => {
+            Reply::json(200, &json!({}))
+        }
     }
 }
 

@@ -17,6 +17,28 @@ pub struct Token {
     pub project_id: Option<String>,
 }
 
+/// Temporary keys an STS, IAM or metadata exchange handed out: accepted by the
+/// provider's API only with their own session token and until they expire.
+#[derive(Debug, Clone)]
+pub struct Temporary {
+    pub access_key_id: String,
+    pub secret: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// The role, agency or instance role the keys act as.
+    pub role: String,
+}
+
+/// Why a presented OIDC token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcRefusal {
+    /// Not three dot-separated base64url parts.
+    Malformed,
+    /// Well-formed, but the test never wrote it.
+    Unknown,
+    Expired,
+}
+
 #[derive(Default)]
 pub struct State {
     clusters: Vec<Cluster>,
@@ -25,6 +47,9 @@ pub struct State {
     nonces: HashSet<String>,
     tokens: HashMap<String, Token>,
     downloaded: HashSet<String>,
+    temporary: HashMap<String, Temporary>,
+    /// OIDC tokens the test wrote, with their `exp`.
+    oidc_tokens: HashMap<String, DateTime<Utc>>,
 }
 
 pub struct Shared {
@@ -150,6 +175,60 @@ impl State {
     pub fn expire_tokens(&mut self, now: DateTime<Utc>) {
         for token in self.tokens.values_mut() {
             token.expires_at = now - chrono::Duration::seconds(1);
+        }
+    }
+
+    /// New temporary keys for `role`, valid `seconds` from `now`; the access key
+    /// id starts with `key_prefix`, as each cloud spells its own ("STS.", "AKID").
+    pub fn issue_temporary(
+        &mut self,
+        key_prefix: &str,
+        role: &str,
+        now: DateTime<Utc>,
+        seconds: i64,
+    ) -> Temporary {
+        let serial = self.temporary.len() + 1;
+        let access_key_id = format!("{key_prefix}{serial:08}");
+        let temporary = Temporary {
+            access_key_id: access_key_id.clone(),
+            secret: format!("fakecloudTmpSecret{}", crate::wire::random_hex(12)),
+            token: format!("fakecloud-session-token-{}", crate::wire::random_hex(24)),
+            expires_at: now + chrono::Duration::seconds(seconds),
+            role: role.to_string(),
+        };
+        self.temporary.insert(access_key_id, temporary.clone());
+        temporary
+    }
+
+    /// The temporary keys with this access key id, expired or not.
+    pub fn temporary(&self, access_key_id: &str) -> Option<Temporary> {
+        self.temporary.get(access_key_id).cloned()
+    }
+
+    /// Every temporary credential issued, in no particular order.
+    pub fn temporaries(&self) -> Vec<Temporary> {
+        self.temporary.values().cloned().collect()
+    }
+
+    pub fn accept_oidc_token(&mut self, token: String, expires_at: DateTime<Utc>) {
+        self.oidc_tokens.insert(token, expires_at);
+    }
+
+    /// Whether an OIDC token may be exchanged now.
+    pub fn check_oidc_token(&self, token: &str, now: DateTime<Utc>) -> Result<(), OidcRefusal> {
+        let parts: Vec<&str> = token.split('.').collect();
+        let base64url = |p: &&str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if parts.len() != 3 || !parts.iter().all(base64url) {
+            return Err(OidcRefusal::Malformed);
+        }
+        match self.oidc_tokens.get(token) {
+            None => Err(OidcRefusal::Unknown),
+            Some(expires_at) if *expires_at <= now => Err(OidcRefusal::Expired),
+            Some(_) => Ok(()),
         }
     }
 

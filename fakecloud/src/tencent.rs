@@ -37,12 +37,12 @@ pub fn handle(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> R
     }
 }
 
-struct Failure {
-    code: &'static str,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
 }
 
-fn fail(code: &'static str, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
@@ -84,7 +84,7 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
             "the request is missing a region (X-TC-Region)",
         ));
     }
-    verify_signature(req, Utc::now())?;
+    verify_signature(shared, req, "tke", Utc::now())?;
     if list {
         return describe_clusters(shared, req);
     }
@@ -164,7 +164,13 @@ fn describe_clusters(shared: &Shared, req: &ApiRequest) -> Result<Reply, Failure
     ))
 }
 
-fn verify_signature(req: &ApiRequest, now: DateTime<Utc>) -> Result<(), Failure> {
+/// Checks a TC3 signature for `service`, and the token of temporary keys.
+pub(crate) fn verify_signature(
+    shared: &Shared,
+    req: &ApiRequest,
+    service: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
     let authorization = req.header("authorization").ok_or_else(|| {
         fail(
             "AuthFailure.InvalidAuthorization",
@@ -187,14 +193,26 @@ fn verify_signature(req: &ApiRequest, now: DateTime<Utc>) -> Result<(), Failure>
             )
         })?;
     let (secret_key, token) = match parsed.secret_id.as_str() {
-        TENCENT_SECRET_ID => (TENCENT_SECRET_KEY, None),
-        TENCENT_TMP_SECRET_ID => (TENCENT_TMP_SECRET_KEY, Some(TENCENT_TMP_TOKEN)),
-        _ => {
-            return Err(fail(
-                "AuthFailure.SecretIdNotFound",
-                "the SecretId does not exist",
-            ))
-        }
+        TENCENT_SECRET_ID => (TENCENT_SECRET_KEY.to_string(), None),
+        TENCENT_TMP_SECRET_ID => (
+            TENCENT_TMP_SECRET_KEY.to_string(),
+            Some(TENCENT_TMP_TOKEN.to_string()),
+        ),
+        other => match shared.lock().temporary(other) {
+            Some(keys) if keys.expires_at <= now => {
+                return Err(fail(
+                    "AuthFailure.TokenFailure",
+                    "the temporary credential has expired",
+                ))
+            }
+            Some(keys) => (keys.secret, Some(keys.token)),
+            None => {
+                return Err(fail(
+                    "AuthFailure.SecretIdNotFound",
+                    "the SecretId does not exist",
+                ))
+            }
+        },
     };
     if (now.timestamp() - timestamp).abs() > MAX_CLOCK_SKEW_SECS {
         return Err(fail(
@@ -202,7 +220,7 @@ fn verify_signature(req: &ApiRequest, now: DateTime<Utc>) -> Result<(), Failure>
             "the request's timestamp is more than 5 minutes off the server time",
         ));
     }
-    if let Some(expected) = token {
+    if let Some(expected) = token.as_deref() {
         if req.header("x-tc-token") != Some(expected) {
             return Err(fail(
                 "AuthFailure.TokenFailure",
@@ -217,7 +235,7 @@ fn verify_signature(req: &ApiRequest, now: DateTime<Utc>) -> Result<(), Failure>
             query: if req.method == "GET" { &req.query } else { "" },
             content_type: req.header("content-type").unwrap_or_default(),
             payload: &req.body,
-            service: "tke",
+            service,
             timestamp,
         },
         &parsed.secret_id,

@@ -33,6 +33,7 @@ pub fn handle(shared: &Shared, req: &ApiRequest) -> Reply {
         ("POST", "/v3/auth/tokens") => issue(shared, req),
         ("GET", "/v3/projects") => projects(shared, req),
         ("GET", "/v3/auth/domains") => domains(shared, req),
+        (_, path) if path.starts_with("/v3.0/") => super::keyless::handle(shared, req),
         _ => super::no_such_api(),
     }
 }

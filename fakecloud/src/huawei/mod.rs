@@ -3,9 +3,10 @@
 
 pub mod cce;
 pub mod iam;
+pub mod keyless;
 pub mod ucs;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use kubefetch::secret::Secret;
 use kubefetch::sign::sdk_hmac;
 use serde_json::{json, Value};
@@ -62,12 +63,16 @@ pub fn authenticate(shared: &Shared, req: &ApiRequest) -> Result<Caller, Reply> 
     let Some(parsed) = SdkAuthorization::parse(authorization) else {
         return Err(unauthorized("the authorization header is malformed"));
     };
-    if parsed.access != HUAWEI_AK {
-        return Err(unauthorized("ak not exist"));
-    }
+    let secret = match parsed.access.as_str() {
+        HUAWEI_AK => HUAWEI_SK.to_string(),
+        other => temporary_secret(shared, req, other, now)?,
+    };
     let signed: Vec<&str> = parsed.signed_headers.split(';').collect();
     if !signed.contains(&"host") || !signed.contains(&"x-sdk-date") {
         return Err(unauthorized("host and x-sdk-date must be signed"));
+    }
+    if parsed.access != HUAWEI_AK && !signed.contains(&"x-security-token") {
+        return Err(unauthorized("x-security-token must be signed"));
     }
     let date = req
         .header("x-sdk-date")
@@ -77,11 +82,37 @@ pub fn authenticate(shared: &Shared, req: &ApiRequest) -> Result<Caller, Reply> 
     if (now - date).num_seconds().abs() > MAX_CLOCK_SKEW_SECS {
         return Err(unauthorized("request expired"));
     }
-    verify_signature(req, &parsed)?;
+    verify_signature(req, &parsed, &secret)?;
     Ok(Caller::AkSk)
 }
 
-fn verify_signature(req: &ApiRequest, parsed: &SdkAuthorization) -> Result<(), Reply> {
+/// Temporary keys sign with their own secret and must send (and sign) their
+/// security token until they expire.
+fn temporary_secret(
+    shared: &Shared,
+    req: &ApiRequest,
+    access: &str,
+    now: DateTime<Utc>,
+) -> Result<String, Reply> {
+    let Some(keys) = shared.lock().temporary(access) else {
+        return Err(unauthorized("ak not exist"));
+    };
+    if req.header("x-security-token") != Some(keys.token.as_str()) {
+        return Err(unauthorized(
+            "the security token is missing or does not match the ak",
+        ));
+    }
+    if keys.expires_at <= now {
+        return Err(unauthorized("the security token has expired"));
+    }
+    Ok(keys.secret)
+}
+
+fn verify_signature(
+    req: &ApiRequest,
+    parsed: &SdkAuthorization,
+    secret: &str,
+) -> Result<(), Reply> {
     let headers = req.signed_headers(&parsed.signed_headers);
     let query = req.query_pairs();
     let expected = sdk_hmac::sign(
@@ -93,7 +124,7 @@ fn verify_signature(req: &ApiRequest, parsed: &SdkAuthorization) -> Result<(), R
             body: &req.body,
         },
         &parsed.access,
-        &Secret::new(HUAWEI_SK),
+        &Secret::new(secret),
     );
     if expected.signature != parsed.signature {
         return Err(unauthorized("verify aksk signature fail"));

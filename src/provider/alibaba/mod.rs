@@ -76,8 +76,9 @@ impl Ack {
         let every_region = region.is_none();
         let region = region.unwrap_or_default();
         let Found { value, source } = credential::load(&env, config.profile.as_deref())?;
+        ui.detail(&format!("credentials: {source}"));
         ui.detail(&format!(
-            "ack: credentials from {source}, region {region}, endpoint {endpoint}, signature {signature:?}"
+            "ack: region {region}, endpoint {endpoint}, signature {signature:?}"
         ));
         // The ACK docs state no request rate for this action: no client-side limit.
         let http = HttpClient::new(&config.http, None, ui)?;

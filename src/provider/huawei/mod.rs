@@ -12,10 +12,7 @@ pub mod iam;
 
 use std::sync::Arc;
 
-use reqwest::{Method, Url};
-use tokio::sync::OnceCell;
-
-use crate::credentials::Found;
+use crate::credentials::{Exchanged, Found};
 use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request};
@@ -23,6 +20,7 @@ use crate::provider::error::ApiError;
 use crate::provider::{Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::{format_minutes, HttpSettings, UsageError};
 use crate::ui::Ui;
+use reqwest::{Method, Url};
 
 use api::{CertAnswer, CertDuration, Subject};
 use auth::{url_with, Authorizer, Unsigned};
@@ -84,7 +82,7 @@ struct Client {
     http: HttpClient,
     env: Arc<Env>,
     ui: Ui,
-    session: OnceCell<Result<Session, ApiError>>,
+    session: Exchanged<Session>,
 }
 
 /// Where a client talks to and with what, before any request.
@@ -105,8 +103,9 @@ impl Client {
             Scope::Global => credential::Scope::Global,
         };
         let Found { value, source } = credential::load(&setup.env, credential_scope)?;
+        setup.ui.detail(&format!("credentials: {source}"));
         setup.ui.detail(&format!(
-            "{}: credentials from {source}, endpoint {}, IAM {}",
+            "{}: endpoint {}, IAM {}",
             setup.label, setup.endpoint, setup.iam_endpoint
         ));
         let http = HttpClient::new(setup.http, None, setup.ui)?;
@@ -118,7 +117,7 @@ impl Client {
             http,
             env: setup.env,
             ui: setup.ui,
-            session: OnceCell::new(),
+            session: Exchanged::default(),
         })
     }
 
@@ -139,11 +138,7 @@ impl Client {
     }
 
     async fn session(&self) -> Result<&Session, ApiError> {
-        self.session
-            .get_or_init(|| self.open_session())
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
+        self.session.get(|| self.open_session()).await
     }
 
     async fn open_session(&self) -> Result<Session, ApiError> {

@@ -60,9 +60,8 @@ impl Tke {
         validate_region(&region)?;
         let endpoint = config.endpoint_or(&env, &default_endpoint(&region))?;
         let Found { value, source } = credential::load(&env, config.profile.as_deref())?;
-        ui.detail(&format!(
-            "tke: credentials from {source}, region {region}, endpoint {endpoint}"
-        ));
+        ui.detail(&format!("credentials: {source}"));
+        ui.detail(&format!("tke: region {region}, endpoint {endpoint}"));
         let http = HttpClient::new(&config.http, Some(shared_limit()), ui)?;
         Ok(Tke {
             endpoint,
