@@ -500,13 +500,7 @@ fn merged(
 /// stderr: every failure, what was pruned and skipped, and one summary
 /// line; the bar or the progress lines already stood for each cluster.
 fn say(rows: &[Row], written: &Result<Synced, Failure>, path: &Path, ui: Ui) {
-    for row in rows {
-        match (&row.outcome, row.action) {
-            (Err(failure), _) => eprintln!("{}", failure.render()),
-            (Ok(success), None) => ui.info(&success.line),
-            (Ok(_), _) => {}
-        }
-    }
+    report::say_failures_and_skips(rows, ui);
     if let Ok(Synced {
         removed: Some(removed),
         ..
