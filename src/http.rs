@@ -107,7 +107,12 @@ pub enum TransportError {
 }
 
 impl TransportError {
-    fn from_reqwest(e: reqwest::Error) -> Self {
+    fn from_reqwest(mut e: reqwest::Error) -> Self {
+        // Shown in messages: without the query, which can carry a token
+        // (STS AssumeRoleWithOIDC sends the OIDC token there).
+        if let Some(url) = e.url_mut() {
+            url.set_query(None);
+        }
         let chain = error_chain(&e);
         if chain.contains("certificate") || chain.contains("tls handshake") {
             TransportError::Tls(e)

@@ -53,7 +53,12 @@ impl Target {
             Provider::Ack => vec!["ack", ACK_CLUSTER, "--region", ALIBABA_REGION],
             Provider::Cce => vec!["cce", CCE_CLUSTER, "--region", HUAWEI_REGION],
             Provider::Ucs => vec!["ucs", UCS_CLUSTER],
-            Provider::Iam => unreachable!("IAM is not a fetch command"),
+            Provider::Iam
+            | Provider::AlibabaSts
+            | Provider::TencentSts
+            | Provider::AlibabaMetadata
+            | Provider::TencentMetadata
+            | Provider::HuaweiMetadata => unreachable!("{provider:?} is not a fetch command"),
         };
         Target { provider, args }
     }
@@ -171,7 +176,12 @@ fn throttling_codes(provider: Provider) -> Vec<(u16, &'static str)> {
             (503, "ServiceUnavailable"),
         ],
         Provider::Cce | Provider::Ucs => vec![(429, "APIGW.0308")],
-        Provider::Iam => vec![],
+        Provider::Iam
+        | Provider::AlibabaSts
+        | Provider::TencentSts
+        | Provider::AlibabaMetadata
+        | Provider::TencentMetadata
+        | Provider::HuaweiMetadata => vec![],
     }
 }
 

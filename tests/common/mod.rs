@@ -47,6 +47,15 @@ impl Sandbox {
         self.kubefetch().args(args).output().expect("run kubefetch")
     }
 
+    /// The requests the fake received for one provider, in order.
+    pub fn requests_to(&self, provider: fakecloud::Provider) -> Vec<fakecloud::Recorded> {
+        self.cloud
+            .requests()
+            .into_iter()
+            .filter(|r| r.provider == provider)
+            .collect()
+    }
+
     pub fn write_home_file(&self, relative: &str, content: &str) -> PathBuf {
         let path = self.home.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
