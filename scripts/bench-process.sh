@@ -10,15 +10,17 @@
 #     bound set by 8 concurrent fetches and TKE's 20 requests/s;
 #  5. `kubefetch list` on kubeconfigs of 500 and 5,000 kubefetch contexts beside
 #     `kubectl config get-contexts` on the same files;
-#  6. `kubefetch credential` served from its cache (median of 5x runs) beside
+#  6. `kubefetch sync` of a fleet of 1,000 clusters (every provider, `all: true`)
+#     with 100 ms of fake-cloud latency, against the bound set by TKE's rate;
+#  7. `kubefetch credential` served from its cache (median of 5x runs) beside
 #     `aws eks get-token` (offline, fake keys), and `kubectl get --raw /version`
 #     through an --exec user against the same call with a static kubeconfig.
 # Usage: scripts/bench-process.sh [runs] [sections]   (default 20 runs per
-# measurement; sections: a comma-separated subset of fetch,merge,many,list,exec)
+# measurement; sections: a comma-separated subset of fetch,merge,many,fleet,list,exec)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-sections=${2:-fetch,merge,many,list,exec}
+sections=${2:-fetch,merge,many,fleet,list,exec}
 want() { [[ ",$sections," == *",$1,"* ]]; }
 
 cargo build --locked --quiet --release -p kubefetch -p fakecloud
@@ -187,4 +189,40 @@ many_ms=$(mean_ms 3 : "$bin/kubefetch" tke $ids --region ap-guangzhou --kubeconf
 # 100 requests spaced 50 ms apart (20/s) start over 4.95 s, the last answers 100 ms later;
 # 8 at once alone would allow ceil(100/8) * 100 ms = 1.3 s.
 echo "kubefetch tke <100 ids>: $many_ms ms; bound 5050 ms ($(awk -v a="$many_ms" 'BEGIN { printf "%.2fx", a / 5050 }') of the bound)"
+fi
+
+if want fleet; then
+echo
+echo "# sync a fleet of 1,000 clusters, 100 ms latency per answer (one run each)"
+kill "$cloud_pid"
+wait "$cloud_pid" 2>/dev/null || true
+rm -f "$work/env"
+# 248 more of each provider beside the fixtures: 252 TKE, 249 ACK, 250 CCE, 250 UCS.
+"$bin/fakecloud" --env-file "$work/env" --fleet-clusters 248 --latency-ms 100 >/dev/null 2>&1 &
+cloud_pid=$!
+for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
+# shellcheck disable=SC1091
+. "$work/env"
+cat >"$work/fleet.yaml" <<'FLEET'
+apiVersion: kubefetch/v1
+kind: Fleet
+name: bench
+clusters:
+- {provider: tke, all: true}
+- {provider: ack, all: true}
+- {provider: cce, all: true}
+- {provider: ucs, all: true}
+FLEET
+# TKE's 255 requests (3 list pages, 252 fetches) at 20/s: 12.75 s; the other 750
+# fetches at --concurrency 16 alone need about 4.7 s.
+bound_ms=12750
+rm -f "$work/fleet-k.yaml"
+for run in "into a new file" "again, the contexts there"; do
+  /usr/bin/time -f '%e %M' -o "$work/fleet-time" "$bin/kubefetch" sync "$work/fleet.yaml" \
+    --kubeconfig "$work/fleet-k.yaml" -q >/dev/null 2>&1 || true
+  # time(1) puts "Command exited with non-zero status N" first when sync fails.
+  read -r secs kb < <(tail -n 1 "$work/fleet-time")
+  contexts=$(grep -c '^  context:' "$work/fleet-k.yaml" || true)
+  echo "$run: $(awk -v s="$secs" 'BEGIN { printf "%.2f", s }') s, bound $((bound_ms / 1000)).$((bound_ms % 1000 / 10)) s ($(awk -v s="$secs" -v b="$bound_ms" 'BEGIN { printf "%.2fx", s * 1000 / b }')), peak RSS $((kb / 1024)) MB, $contexts contexts"
+done
 fi

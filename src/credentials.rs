@@ -25,6 +25,16 @@ pub enum Lookup<T> {
     Broken(String),
 }
 
+impl<T> Lookup<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Lookup<U> {
+        match self {
+            Lookup::Found(value) => Lookup::Found(f(value)),
+            Lookup::NotHere(reason) => Lookup::NotHere(reason),
+            Lookup::Broken(reason) => Lookup::Broken(reason),
+        }
+    }
+}
+
 /// A credential with the name of the source it came from (for `-v`).
 #[derive(Debug, Clone)]
 pub struct Found<T> {

@@ -480,6 +480,21 @@ pub fn retry_after(response: &Response, header: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_transport_error_never_shows_the_query() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/?OIDCToken=a.secret.jwt"))
+            .send()
+            .await
+            .unwrap_err();
+        let shown = error_chain(&TransportError::from_reqwest(e));
+        assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+
     #[test]
     fn backoff_grows_and_stays_capped_with_jitter() {
         for attempt in 0..20 {

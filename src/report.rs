@@ -69,6 +69,18 @@ pub fn finish(rows: &[Row], output: Output, ui: Ui) -> i32 {
     conclude(rows, output)
 }
 
+/// What a progress bar or progress lines did not stand for: every failure
+/// in full and every skipped cluster, in order.
+pub fn say_failures_and_skips(rows: &[Row], ui: Ui) {
+    for row in rows {
+        match &row.outcome {
+            Err(failure) => eprintln!("{}", failure.render()),
+            Ok(success) if success.status == "skipped" => ui.info(&success.line),
+            Ok(_) => {}
+        }
+    }
+}
+
 /// The exit code, and the JSON summary when asked for, without the lines
 /// for people (for a command that says them its own way).
 pub fn conclude(rows: &[Row], output: Output) -> i32 {

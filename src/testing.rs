@@ -33,6 +33,15 @@ pub fn env_in(vars: &[(&str, &str)], home: &tempfile::TempDir) -> Env {
     Env::new(vars.iter().copied(), Some(home.path().to_path_buf()))
 }
 
+/// An HTTP answer with this status and body, as a provider's judge gets it.
+pub fn response(status: u16, body: &str) -> crate::http::Response {
+    crate::http::Response {
+        status,
+        headers: Default::default(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
 /// HTTP settings for providers built in unit tests: short, no retries.
 pub fn http_settings() -> crate::settings::HttpSettings {
     crate::settings::HttpSettings {

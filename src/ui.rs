@@ -57,16 +57,6 @@ pub struct Progress {
 impl Progress {
     /// A bar on a terminal, else a line per cluster.
     pub fn new(ui: Ui, total: usize) -> Self {
-        Progress::build(ui, total, true)
-    }
-
-    /// A bar on a terminal, else nothing: for commands that say a line per
-    /// cluster once they are done.
-    pub fn bar_only(ui: Ui, total: usize) -> Self {
-        Progress::build(ui, total, false)
-    }
-
-    fn build(ui: Ui, total: usize, lines: bool) -> Self {
         use std::io::IsTerminal;
         let shown = ui.verbosity >= Verbosity::Normal;
         // As indicatif decides whether it can draw: a terminal that is not `dumb`.
@@ -86,7 +76,7 @@ impl Progress {
             bar
         });
         Progress {
-            lines: lines && shown && bar.is_none(),
+            lines: shown && bar.is_none(),
             bar,
             total,
             done: std::sync::atomic::AtomicUsize::new(0),
@@ -103,9 +93,10 @@ impl Progress {
         }
     }
 
-    /// True when a bar stands in for the per-cluster lines.
-    pub fn is_bar(&self) -> bool {
-        self.bar.is_some()
+    /// True when the bar or the lines stand for each cluster, so that the
+    /// final report need not name every success again.
+    pub fn stands_for_each(&self) -> bool {
+        self.bar.is_some() || self.lines
     }
 
     /// One cluster's fetch ended; `label` is e.g. `fetched tke cls-a`.

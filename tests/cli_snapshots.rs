@@ -215,7 +215,8 @@ fn json_summary_of_a_success_and_a_failure() {
     let args = [
         "tke", CLUSTER, "cls-nope", "--region", REGION, "--output", "json",
     ];
-    let text = sandboxed(&args, 4, |_, _| {});
+    // The failure answers late, so that the progress lines keep one order.
+    let text = sandboxed(&args, 4, |s, _| s.answer_late("cls-nope"));
     assert_cli_snapshot!("fetch_json_summary", text);
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_code, names, stderr, stdout, yaml, Sandbox};
+use common::{assert_code, names, progress_ending_with, stderr, stdout, yaml, Sandbox};
 use fakecloud::fixtures::{ACK_CLUSTER, CCE_CLUSTER, UCS_CLUSTER};
 use fakecloud::{Cluster, Fault, FaultKind, Provider};
 use serde_json::Value;
@@ -280,36 +280,67 @@ fn a_name_resolves_through_discovery_and_must_match_exactly_one_cluster() {
     assert_eq!(fetches, 0, "only discovery was asked");
 }
 
+/// `--all` without a terminal: a line per cluster as its fetch ends (the
+/// delayed one last), the skipped cluster, one summary line; no success is
+/// said twice.
 #[test]
-fn fetching_many_clusters_on_a_terminal_shows_a_bar_then_the_lines() {
+fn fetching_every_cluster_says_each_as_it_is_fetched_without_a_terminal() {
+    let s = Sandbox::new();
+    s.cloud
+        .add_cluster(Cluster::new(Provider::Tke, "cls-idle").in_state("Idling"));
+    s.answer_late("cls-a");
+    let kubeconfig = s.home.path().join("all.yaml");
+    let out = s
+        .kubefetch()
+        .args(["tke", "--all", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let text = stderr(&out);
+    assert_eq!(
+        progress_ending_with(&text, 4, "fetched tke cls-a"),
+        [
+            "fetched tke cls-65r1c5nu",
+            "fetched tke cls-b",
+            "fetched tke cls-c"
+        ],
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[4..],
+        [
+            "skipped cls-idle (Idling)".to_string(),
+            format!(
+                "Fetched into {}: 4 added, 0 updated, 1 skipped, 0 failed",
+                kubeconfig.display()
+            ),
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn fetching_many_clusters_on_a_terminal_shows_a_bar_then_a_summary() {
     let s = Sandbox::new();
     let kubeconfig = s.home.path().join("bar.yaml");
-    let binary = assert_cmd::cargo::cargo_bin("kubefetch");
-    let command = format!(
-        "{} tke --all --kubeconfig {}",
-        binary.display(),
-        kubeconfig.display()
-    );
-    let mut script = std::process::Command::new("script");
-    script.env_clear();
-    for (key, value) in s.command().get_envs() {
-        if let Some(value) = value {
-            script.env(key, value);
-        }
-    }
-    script.env("TERM", "xterm");
-    let Ok(pty) = script.args(["-qefc", &command, "/dev/null"]).output() else {
-        eprintln!("SKIPPED: `script` is not installed; the pseudo-terminal check did not run");
+    let path = kubeconfig.to_str().unwrap();
+    let Some(pty) = s.run_on_terminal(&["tke", "--all", "--kubeconfig", path]) else {
         return;
     };
     assert_code(&pty, 0);
     let screen = String::from_utf8_lossy(&pty.stdout).into_owned();
     assert!(screen.contains("/4 clusters"), "the bar: {screen}");
-    assert!(screen.contains("Added context tke-cls-a"), "{screen}");
+    assert!(!screen.contains("] fetched tke"), "{screen}");
+    assert!(!screen.contains("Added context"), "{screen}");
+    assert!(
+        screen.contains(&format!("Fetched into {path}: 4 added")),
+        "{screen}"
+    );
     let plain = s
         .kubefetch()
-        .args(["tke", "cls-a", "cls-b", "--kubeconfig"])
-        .arg(&kubeconfig)
+        .args(["tke", "cls-a", "cls-b", "--kubeconfig", path])
         .output()
         .unwrap();
     assert!(

@@ -369,28 +369,9 @@ fn progress_is_a_line_per_cluster_without_a_terminal_and_a_bar_on_one() {
     assert_code(&quiet, 0);
     assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
 
-    // Under a pseudo-terminal (util-linux `script`): the bar replaces the lines.
-    let binary = assert_cmd::cargo::cargo_bin("kubefetch");
-    let command = format!(
-        "{} sync {} --kubeconfig {}",
-        binary.display(),
-        file.display(),
-        kubeconfig.display()
-    );
-    let Ok(pty) = s
-        .command()
-        .get_envs()
-        .fold(std::process::Command::new("script"), |mut cmd, (k, v)| {
-            if let Some(v) = v {
-                cmd.env(k, v);
-            }
-            cmd
-        })
-        .env("TERM", "xterm")
-        .args(["-qefc", &command, "/dev/null"])
-        .output()
-    else {
-        eprintln!("SKIPPED: `script` is not installed; the pseudo-terminal check did not run");
+    // Under a pseudo-terminal: the bar replaces the lines.
+    let (file, kubeconfig) = (file.to_str().unwrap(), kubeconfig.to_str().unwrap());
+    let Some(pty) = s.run_on_terminal(&["sync", file, "--kubeconfig", kubeconfig]) else {
         return;
     };
     assert_code(&pty, 0);

@@ -296,6 +296,69 @@ fn one_failure_among_several_still_writes_the_others() {
     assert!(stderr(&out).contains("cls-nope"));
 }
 
+/// Several ids without a terminal: a line per cluster as its fetch ends (the
+/// delayed one last, though asked for first), then every failure in full and
+/// one summary line, no success said twice; `-q` leaves the failure only; the
+/// JSON summary keeps the order of the ids.
+#[test]
+fn several_clusters_get_a_line_each_as_they_are_fetched() {
+    let s = Sandbox::new();
+    let ids = [
+        "tke", "cls-a", "cls-b", "cls-nope", "cls-c", "--region", REGION,
+    ];
+    s.answer_late("cls-a");
+    let out = s.run(&ids);
+    assert_code(&out, 4);
+    assert_eq!(stdout(&out), "");
+    let text = stderr(&out);
+    assert_eq!(
+        progress_ending_with(&text, 4, "fetched tke cls-a"),
+        [
+            "failed tke cls-nope",
+            "fetched tke cls-b",
+            "fetched tke cls-c"
+        ],
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[4].starts_with("error: tke cls-nope: "), "{text}");
+    assert!(lines[5].starts_with("hint: "), "{text}");
+    assert_eq!(
+        lines[6..],
+        [format!(
+            "Fetched into {}: 3 added, 0 updated, 0 skipped, 1 failed",
+            s.default_kubeconfig().display()
+        )],
+        "the progress lines stood for each success"
+    );
+
+    let quiet = s.run(&[&ids[..], &["-q"]].concat());
+    assert_code(&quiet, 4);
+    let text = stderr(&quiet);
+    assert!(text.starts_with("error: tke cls-nope: "), "{text}");
+    assert!(
+        !text.contains("fetched") && !text.contains("Fetched"),
+        "{text}"
+    );
+
+    s.answer_late("cls-a");
+    let out = s.run(&[&ids[..], &["--output", "json"]].concat());
+    assert_code(&out, 4);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let order: Vec<&str> = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["clusterId"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["cls-a", "cls-b", "cls-nope", "cls-c"]);
+    assert!(
+        stderr(&out).ends_with(": 0 added, 3 updated, 0 skipped, 1 failed\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn usage_errors_send_nothing() {
     let s = Sandbox::new();

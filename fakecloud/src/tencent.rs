@@ -72,18 +72,7 @@ fn answer(shared: &Shared, req: &ApiRequest, fault: Option<&FaultKind>) -> Resul
             ))
         }
     };
-    if req.header("x-tc-version") != Some(VERSION) {
-        return Err(fail(
-            "NoSuchVersion",
-            "the X-TC-Version is missing or not supported",
-        ));
-    }
-    if req.header("x-tc-region").is_none_or(str::is_empty) {
-        return Err(fail(
-            "MissingParameter",
-            "the request is missing a region (X-TC-Region)",
-        ));
-    }
+    check_version_and_region(req, VERSION)?;
     verify_signature(shared, req, "tke", Utc::now())?;
     if list {
         return describe_clusters(shared, req);
@@ -162,6 +151,23 @@ fn describe_clusters(shared: &Shared, req: &ApiRequest) -> Result<Reply, Failure
         200,
         &json!({"Response": {"TotalCount": all.len(), "Clusters": page, "RequestId": random_uuid()}}),
     ))
+}
+
+/// Every Tencent Cloud API 3.0 request names its API version and a region.
+pub(crate) fn check_version_and_region(req: &ApiRequest, version: &str) -> Result<(), Failure> {
+    if req.header("x-tc-version") != Some(version) {
+        return Err(fail(
+            "NoSuchVersion",
+            "the X-TC-Version is missing or not supported",
+        ));
+    }
+    if req.header("x-tc-region").is_none_or(str::is_empty) {
+        return Err(fail(
+            "MissingParameter",
+            "the request is missing a region (X-TC-Region)",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a TC3 signature for `service`, and the token of temporary keys.

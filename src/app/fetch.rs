@@ -67,10 +67,11 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
         );
     }
     let switch = invocation.switch && jobs.len() == 1;
-    // A bar while many clusters are fetched; the lines come after the write.
+    // Progress as for `sync` while many clusters are fetched; one cluster
+    // gets its result line only.
     let progress = Arc::new(match jobs.len() {
         0 | 1 => Progress::silent(),
-        many => Progress::bar_only(ui, many),
+        many => Progress::new(ui, many),
     });
     let outcomes = fetch_all(
         jobs,
@@ -91,7 +92,34 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             .into_iter()
             .map(|outcome| row(command, outcome, &written, switch)),
     );
-    report::finish(&rows, invocation.output, ui)
+    if !progress.stands_for_each() {
+        return report::finish(&rows, invocation.output, ui);
+    }
+    report::say_failures_and_skips(&rows, ui);
+    ui.info(&tally(&rows, &written));
+    report::conclude(&rows, invocation.output)
+}
+
+/// The line that ends a fetch whose progress stood for each cluster:
+/// `Fetched into PATH: 2 added, 1 updated, 1 skipped, 0 failed`.
+fn tally(rows: &[Row], written: &Written) -> String {
+    let status = |status: &str| {
+        rows.iter()
+            .filter(|row| row.outcome.as_ref().is_ok_and(|s| s.status == status))
+            .count()
+    };
+    let (ok, skipped) = (status("ok"), status("skipped"));
+    let others = format!("{skipped} skipped, {} failed", rows.len() - ok - skipped);
+    match written {
+        Ok(Some((path, added))) => format!(
+            "Fetched into {}: {} added, {} updated, {others}",
+            path.display(),
+            added.len(),
+            ok - added.len()
+        ),
+        Ok(None) if ok > 0 => format!("Fetched to stdout: {ok} written, {others}"),
+        _ => format!("Nothing written: {others}"),
+    }
 }
 
 /// The clusters to fetch, by id or through discovery, and the discovered

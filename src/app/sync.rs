@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::env::Env;
 use crate::error::{ErrorKind, Failure};
 use crate::exec::ExecWriter;
-use crate::fleet::Clusters;
+use crate::fleet::{Clusters, FleetEntry};
 use crate::kubeconfig::locate::locate;
 use crate::kubeconfig::merge::{merge, refusal, MergeOptions, MergeReport};
 use crate::kubeconfig::model::Kubeconfig;
@@ -19,7 +19,7 @@ use crate::kubeconfig::normalize::Fetched;
 use crate::kubeconfig::provenance::Provenance;
 use crate::kubeconfig::store::{self, check_target, update, StoreError, StoreOptions};
 use crate::kubeconfig::MergeError;
-use crate::provider::{Provider, ProviderConfig, ProviderKind};
+use crate::provider::{Discovered, Provider, ProviderConfig, ProviderKind};
 use crate::report::{self, print_data, Output, Row, Success};
 use crate::settings::SyncInvocation;
 use crate::ui::{Progress, Ui};
@@ -147,6 +147,28 @@ fn target(invocation: &SyncInvocation, env: &Env) -> Result<PathBuf, Failure> {
 
 /// Every entry in file order: providers set up (one per distinct options),
 /// `all: true` discovered, and what each cluster becomes.
+/// A provider set up for listing, and what it found.
+type Discovery = tokio::task::JoinHandle<Result<(Provider, Vec<Discovered>), Failure>>;
+
+/// Starts every `all: true` entry's discovery at once, so that one provider's
+/// pages (each a round trip) never hold back another provider's fetches.
+/// Nothing is listed when no entry could be written (`exec_ok` false and an
+/// exec entry): entries' own failures are reported in file order.
+fn discover_all(
+    entries: &[FleetEntry],
+    exec_ok: bool,
+    env: &Arc<Env>,
+    ui: Ui,
+) -> Vec<Option<Discovery>> {
+    entries
+        .iter()
+        .map(|entry| {
+            let wanted = matches!(entry.clusters, Clusters::All) && (exec_ok || !entry.exec);
+            wanted.then(|| tokio::spawn(discover::discover(entry.config.clone(), env.clone(), ui)))
+        })
+        .collect()
+}
+
 async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>, Vec<Job>, Kept) {
     let mut items = Vec::new();
     let mut jobs = Vec::new();
@@ -160,7 +182,8 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
     });
     // A cluster an entry lists by id wins over the same cluster found by `all: true`.
     let listed: HashSet<String> = invocation.fleet.listed_names().into_iter().collect();
-    for entry in &invocation.fleet.entries {
+    let mut discoveries = discover_all(&invocation.fleet.entries, exec.is_ok(), env, ui);
+    for (entry, discovery) in invocation.fleet.entries.iter().zip(discoveries.iter_mut()) {
         let provider = entry.config.kind.name();
         let exec = match (entry.exec, &exec) {
             (false, _) => Ok(None),
@@ -189,7 +212,14 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
                 }
             },
             (Clusters::All, Ok(_)) => {
-                match discover::discover(entry.config.clone(), env.clone(), ui).await {
+                let discovery = discovery
+                    .take()
+                    .expect("discover_all starts every entry this arm handles");
+                let found = match discovery.await {
+                    Ok(found) => found,
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                };
+                match found {
                     Err(failure) => {
                         kept.undiscovered
                             .push((entry.config.kind, entry.config.region.clone()));
@@ -470,13 +500,7 @@ fn merged(
 /// stderr: every failure, what was pruned and skipped, and one summary
 /// line; the bar or the progress lines already stood for each cluster.
 fn say(rows: &[Row], written: &Result<Synced, Failure>, path: &Path, ui: Ui) {
-    for row in rows {
-        match (&row.outcome, row.action) {
-            (Err(failure), _) => eprintln!("{}", failure.render()),
-            (Ok(success), None) => ui.info(&success.line),
-            (Ok(_), _) => {}
-        }
-    }
+    report::say_failures_and_skips(rows, ui);
     if let Ok(Synced {
         removed: Some(removed),
         ..

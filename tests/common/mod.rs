@@ -47,13 +47,55 @@ impl Sandbox {
         self.kubefetch().args(args).output().expect("run kubefetch")
     }
 
-    /// The requests the fake received for one provider, in order.
+    /// The requests the fake cloud received for one API, in order.
     pub fn requests_to(&self, provider: fakecloud::Provider) -> Vec<fakecloud::Recorded> {
         self.cloud
             .requests()
             .into_iter()
             .filter(|r| r.provider == provider)
             .collect()
+    }
+
+    /// kubefetch `args` under a pseudo-terminal (util-linux `script`, with
+    /// `TERM=xterm`): what the terminal showed, stderr and stdout together,
+    /// on the output's stdout. `None`, said on stderr, when `script` is
+    /// not installed.
+    pub fn run_on_terminal(&self, args: &[&str]) -> Option<Output> {
+        let command = std::iter::once(
+            assert_cmd::cargo::cargo_bin("kubefetch")
+                .display()
+                .to_string(),
+        )
+        .chain(args.iter().map(|arg| arg.to_string()))
+        .map(|word| format!("'{}'", word.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+        let mut script = std::process::Command::new("script");
+        script.env_clear();
+        for (key, value) in self.command().get_envs() {
+            if let Some(value) = value {
+                script.env(key, value);
+            }
+        }
+        let out = script
+            .env("TERM", "xterm")
+            .args(["-qefc", &command, "/dev/null"])
+            .output();
+        if out.is_err() {
+            eprintln!("SKIPPED: `script` is not installed; the pseudo-terminal check did not run");
+        }
+        out.ok()
+    }
+
+    /// The next fetch request for `cluster_id` is answered 1.5 s late, so
+    /// that the other clusters' fetches end before it.
+    pub fn answer_late(&self, cluster_id: &str) {
+        self.cloud.inject(
+            fakecloud::Fault::new(fakecloud::FaultKind::Delay(
+                std::time::Duration::from_millis(1500),
+            ))
+            .for_cluster(cluster_id),
+        );
     }
 
     pub fn write_home_file(&self, relative: &str, content: &str) -> PathBuf {
@@ -95,6 +137,27 @@ pub fn assert_code(output: &Output, expected: i32) {
         stderr(output),
         stdout(output)
     );
+}
+
+/// Asserts that `text` starts with the progress lines `[1/total] ...` to
+/// `[total/total] ...`, the last of them `[total/total] last`; returns the
+/// labels of the others, sorted (they may finish in any order).
+pub fn progress_ending_with(text: &str, total: usize, last: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().take(total).collect();
+    assert_eq!(lines.len(), total, "{text}");
+    let mut labels: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(n, line)| {
+            let prefix = format!("[{}/{total}] ", n + 1);
+            line.strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("not {prefix:?}: {line:?} in\n{text}"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(labels.pop().as_deref(), Some(last), "{text}");
+    labels.sort_unstable();
+    labels
 }
 
 pub fn yaml(path: &Path) -> serde_json::Value {

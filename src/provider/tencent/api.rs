@@ -11,7 +11,6 @@ pub const ACTION: &str = "DescribeClusterKubeconfig";
 pub const LIST_ACTION: &str = "DescribeClusters";
 pub const VERSION: &str = "2018-05-25";
 pub const SERVICE: &str = "tke";
-pub const CONTENT_TYPE: &str = "application/json";
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -29,10 +28,10 @@ struct Envelope<T> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Body<T> {
+pub(super) struct Body<T> {
     #[serde(flatten)]
-    data: T,
-    request_id: Option<String>,
+    pub(super) data: T,
+    pub(super) request_id: Option<String>,
     error: Option<TcError>,
 }
 
@@ -60,7 +59,9 @@ pub struct Kubeconfig {
 /// statuses are the gateway's.
 pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<Kubeconfig> {
     let status = response.status;
-    let body = match open::<KubeconfigData, _>(&response, Some(cluster_id), region) {
+    let body = match open::<KubeconfigData, _>(&response, "TKE", |code| {
+        classify(code, Some(cluster_id), region)
+    }) {
         Ok(body) => body,
         Err(verdict) => return verdict,
     };
@@ -114,7 +115,8 @@ pub struct ClusterPage {
 
 pub fn judge_clusters(response: Response, region: &str) -> Verdict<ClusterPage> {
     let status = response.status;
-    let body = match open::<ClustersData, _>(&response, None, region) {
+    let body = match open::<ClustersData, _>(&response, "TKE", |code| classify(code, None, region))
+    {
         Ok(body) => body,
         Err(verdict) => return verdict,
     };
@@ -134,27 +136,32 @@ pub fn judge_clusters(response: Response, region: &str) -> Verdict<ClusterPage> 
     }
 }
 
-/// The envelope of any answer, or the verdict on its error.
-fn open<T: serde::de::DeserializeOwned, U>(
+/// The envelope of any Tencent Cloud API 3.0 answer (TKE's and STS's), or
+/// the verdict on its error, sorted by `classify` from the error code.
+pub(super) fn open<T: serde::de::DeserializeOwned, U>(
     response: &Response,
-    cluster_id: Option<&str>,
-    region: &str,
+    service: &str,
+    classify: impl FnOnce(&str) -> ApiError,
 ) -> Result<Body<T>, Verdict<U>> {
     let status = response.status;
     let body = match serde_json::from_slice::<Envelope<T>>(&response.body) {
         Ok(envelope) => envelope.response,
         Err(_) if status >= 500 || status == 429 => {
             return Err(Verdict::Retry {
-                error: ApiError::new(ErrorKind::Provider, "the TKE API failed").status(status),
+                error: ApiError::new(ErrorKind::Provider, format!("the {service} API failed"))
+                    .status(status),
                 after: crate::http::retry_after(response, "retry-after"),
             })
         }
         Err(e) => {
             return Err(Verdict::Fail(
-                ApiError::new(ErrorKind::Provider, "TKE sent a malformed answer")
-                    .message(Some(format!("not the expected JSON: {e}")))
-                    .status(status)
-                    .hint("try again; if it persists, check --endpoint and any proxy in between"),
+                ApiError::new(
+                    ErrorKind::Provider,
+                    format!("{service} sent a malformed answer"),
+                )
+                .message(Some(format!("not the expected JSON: {e}")))
+                .status(status)
+                .hint("try again; if it persists, check --endpoint and any proxy in between"),
             ))
         }
     };
@@ -162,7 +169,7 @@ fn open<T: serde::de::DeserializeOwned, U>(
         return Ok(body);
     };
     let code = error.code.unwrap_or_default();
-    let e = classify(&code, cluster_id, region)
+    let e = classify(&code)
         .code(Some(code).filter(|c| !c.is_empty()))
         .message(error.message)
         .request_id(body.request_id);
@@ -234,14 +241,7 @@ fn classify(code: &str, cluster_id: Option<&str>, region: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn answer(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            headers: Default::default(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::testing::response as answer;
 
     fn error(code: &str) -> Response {
         answer(

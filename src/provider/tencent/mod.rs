@@ -1,24 +1,29 @@
 //! Tencent Cloud TKE: DescribeClusterKubeconfig, TC3-signed.
 
 pub mod api;
+pub mod call;
 pub mod credential;
+pub mod exchange;
+pub mod metadata;
+pub mod sts;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, Url};
+use reqwest::Url;
 
 use crate::credentials::Found;
 use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, RateLimit, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{host_header, Answer, Discovered, ProviderConfig, SetupError};
+use crate::provider::{Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::UsageError;
-use crate::sign::tc3;
 use crate::ui::Ui;
 
+use call::Call;
 use credential::TencentCredential;
+use exchange::Exchange;
 
 /// TKE's documented limit for this action, shared by all concurrent fetches.
 const REQUESTS_PER_SECOND: u32 = 20;
@@ -33,7 +38,7 @@ fn shared_limit() -> Arc<RateLimit> {
 pub struct Tke {
     endpoint: Url,
     region: String,
-    credential: TencentCredential,
+    credentials: Exchange,
     http: HttpClient,
     env: Arc<Env>,
 }
@@ -63,10 +68,11 @@ impl Tke {
         ui.detail(&format!("credentials: {source}"));
         ui.detail(&format!("tke: region {region}, endpoint {endpoint}"));
         let http = HttpClient::new(&config.http, Some(shared_limit()), ui)?;
+        let credentials = Exchange::new(value, &region, &config.http, Arc::clone(&env), ui)?;
         Ok(Tke {
             endpoint,
             region,
-            credential: value,
+            credentials,
             http,
             env,
         })
@@ -80,9 +86,9 @@ impl Tke {
         &self.endpoint
     }
 
-    /// Who asks: the SecretId (never the key).
+    /// Who asks: the role acted as, else the SecretId (never a secret).
     pub fn identity(&self) -> String {
-        format!("secret-id {}", self.credential.secret_id)
+        self.credentials.identity()
     }
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
@@ -90,11 +96,11 @@ impl Tke {
             cluster_id,
             is_extranet: !private,
         })?;
-        let host = host_header(&self.endpoint);
+        let keys = self.credentials.keys().await?;
         let answer = self
             .http
             .send(
-                || self.request(&host, api::ACTION, &body),
+                || self.request(keys, api::ACTION, &body),
                 |response| api::judge(response, cluster_id, &self.region),
             )
             .await?;
@@ -108,7 +114,7 @@ impl Tke {
 
     /// `DescribeClusters` in the region, every page (Offset/Limit, 100 a page).
     pub async fn list(&self) -> Result<Vec<Discovered>, ApiError> {
-        let host = host_header(&self.endpoint);
+        let keys = self.credentials.keys().await?;
         let mut found = Vec::new();
         loop {
             let body = encode(&api::DescribeClusters {
@@ -118,7 +124,7 @@ impl Tke {
             let page = self
                 .http
                 .send(
-                    || self.request(&host, api::LIST_ACTION, &body),
+                    || self.request(keys, api::LIST_ACTION, &body),
                     |response| api::judge_clusters(response, &self.region),
                 )
                 .await?;
@@ -139,39 +145,17 @@ impl Tke {
         }
     }
 
-    fn request(&self, host: &str, action: &str, body: &[u8]) -> Request {
-        let timestamp = self.env.now().timestamp();
-        let signed = tc3::sign(
-            &tc3::Tc3Request {
-                method: "POST",
-                host,
-                query: "",
-                content_type: api::CONTENT_TYPE,
-                payload: body,
-                service: api::SERVICE,
-                timestamp,
-            },
-            &self.credential.secret_id,
-            &self.credential.secret_key,
-        );
-        let mut headers = vec![
-            ("Content-Type".to_string(), api::CONTENT_TYPE.to_string()),
-            ("X-TC-Action".to_string(), action.to_string()),
-            ("X-TC-Version".to_string(), api::VERSION.to_string()),
-            ("X-TC-Region".to_string(), self.region.clone()),
-            ("X-TC-Timestamp".to_string(), timestamp.to_string()),
-            ("X-TC-Language".to_string(), "en-US".to_string()),
-            ("Authorization".to_string(), signed.authorization),
-        ];
-        if let Some(token) = &self.credential.token {
-            headers.push(("X-TC-Token".to_string(), token.expose().to_string()));
+    fn request(&self, keys: &TencentCredential, action: &str, body: &[u8]) -> Request {
+        Call {
+            endpoint: &self.endpoint,
+            service: api::SERVICE,
+            version: api::VERSION,
+            action,
+            region: &self.region,
+            body,
+            timestamp: self.env.now().timestamp(),
         }
-        Request {
-            method: Method::POST,
-            url: self.endpoint.clone(),
-            headers,
-            body: body.to_vec(),
-        }
+        .signed(keys)
     }
 }
 
