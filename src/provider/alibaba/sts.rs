@@ -187,9 +187,11 @@ fn failure(response: &Response, action: &str, origin: &str) -> Verdict<Issued> {
             ErrorKind::Auth,
             format!("Alibaba Cloud STS refused {action}"),
         )
-        .hint(format!(
-            "check {origin}: the role must exist and trust this identity"
-        )),
+        .hint(if action == ASSUME_ROLE_WITH_OIDC {
+            format!("check {origin}: the role must exist and trust the OIDC provider, and the token must be current")
+        } else {
+            format!("check {origin}: the role must exist and let the keys it is assumed with assume it")
+        }),
     };
     Verdict::Fail(answer.detail(error, status))
 }
