@@ -107,7 +107,12 @@ pub enum TransportError {
 }
 
 impl TransportError {
-    fn from_reqwest(e: reqwest::Error) -> Self {
+    fn from_reqwest(mut e: reqwest::Error) -> Self {
+        // Shown in messages: without the query, which can carry a token
+        // (STS AssumeRoleWithOIDC sends the OIDC token there).
+        if let Some(url) = e.url_mut() {
+            url.set_query(None);
+        }
         let chain = error_chain(&e);
         if chain.contains("certificate") || chain.contains("tls handshake") {
             TransportError::Tls(e)
@@ -474,6 +479,21 @@ pub fn retry_after(response: &Response, header: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_transport_error_never_shows_the_query() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/?OIDCToken=a.secret.jwt"))
+            .send()
+            .await
+            .unwrap_err();
+        let shown = error_chain(&TransportError::from_reqwest(e));
+        assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 
     #[test]
     fn backoff_grows_and_stays_capped_with_jitter() {

@@ -153,8 +153,7 @@ fn aliyun_cli_profile_supplies_keys_and_region() {
              "access_key_secret": ALIBABA_ACCESS_KEY_SECRET, "sts_token": "", "region_id": "cn-shanghai"},
             {"name": "temp", "mode": "StsToken", "access_key_id": ALIBABA_STS_ACCESS_KEY_ID,
              "access_key_secret": ALIBABA_STS_ACCESS_KEY_SECRET, "sts_token": ALIBABA_STS_TOKEN, "region_id": "cn-hangzhou"},
-            {"name": "role", "mode": "RamRoleArn", "access_key_id": "x", "access_key_secret": "y",
-             "ram_role_arn": "acs:ram::1:role/r", "region_id": "cn-hangzhou"}
+            {"name": "sso", "mode": "CloudSSO", "region_id": "cn-hangzhou"}
         ]
     });
     s.write_home_file(".aliyun/config.json", &config.to_string());
@@ -184,13 +183,13 @@ fn aliyun_cli_profile_supplies_keys_and_region() {
 
     let sent = ack_requests(&s).len();
     let out = without_env_keys(&s)
-        .args(["ack", ACK_CLUSTER, "--profile", "role"])
+        .args(["ack", ACK_CLUSTER, "--profile", "sso"])
         .output()
         .unwrap();
     assert_code(&out, 3);
     let err = stderr(&out);
     assert!(
-        err.contains("RamRoleArn") && err.contains("not support yet"),
+        err.contains("CloudSSO") && err.contains("not support yet"),
         "{err}"
     );
     assert_eq!(

@@ -24,6 +24,8 @@ pub const ALIBABA_ACCOUNT_UID: &str = "2718281828459045";
 
 /// The RAM role CI assumes (AssumeRole with the fixed keys, or AssumeRoleWithOIDC).
 pub const ALIBABA_ROLE_ARN: &str = "acs:ram::2718281828459045:role/kubefetch-ci";
+/// Another role the fake's STS lets CI assume (two roles, two identities).
+pub const ALIBABA_SECOND_ROLE_ARN: &str = "acs:ram::2718281828459045:role/kubefetch-deploy";
 pub const ALIBABA_OIDC_PROVIDER_ARN: &str =
     "acs:ram::2718281828459045:oidc-provider/github-actions";
 /// The RAM role attached to the fake ECS instance.

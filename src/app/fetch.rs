@@ -231,10 +231,9 @@ impl<'a> RegionalProviders<'a> {
         if let Some(provider) = self.by_region.get(region) {
             return Ok(Arc::clone(provider));
         }
-        let mut config = self.config.clone();
-        config.region = Some(region.to_string());
         let provider = Arc::new(
-            Provider::new(config, self.env.clone(), self.ui)
+            self.lister
+                .in_region(region, self.env.clone(), self.ui)
                 .map_err(|e| Failure::setup(self.config.kind.name(), e))?,
         );
         self.by_region

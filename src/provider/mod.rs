@@ -105,6 +105,19 @@ impl Provider {
         Provider::new(config, env, ui)
     }
 
+    /// The provider in `region`, for a cluster found by a discovery across
+    /// every region: ACK shares the lister's credentials, so a keyless
+    /// exchange happens once however many regions are fetched from.
+    pub fn in_region(&self, region: &str, env: Arc<Env>, ui: Ui) -> Result<Self, SetupError> {
+        let mut config = self.config.clone();
+        config.region = Some(region.to_string());
+        let api = match &self.api {
+            Api::Ack(ack) => Api::Ack(ack.in_region(&config, region, ui)?),
+            Api::Tke(_) | Api::Cce(_) | Api::Ucs(_) => return Provider::new(config, env, ui),
+        };
+        Ok(Provider { config, api })
+    }
+
     /// The prefix of entry names and the `provider` of the provenance.
     pub fn name(&self) -> &'static str {
         self.config.kind.name()

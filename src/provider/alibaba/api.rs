@@ -16,8 +16,8 @@ pub const PAGE_SIZE: u64 = 100;
 pub const VERSION: &str = "2015-12-15";
 pub const ACCEPT: &str = "application/json";
 /// Positive on a throttled answer: seconds to wait before the next attempt.
-const RETRY_AFTER_HEADER: &str = "x-acs-retry-after";
-const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+pub(super) const RETRY_AFTER_HEADER: &str = "x-acs-retry-after";
+pub(super) const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 
 /// `{base path}/k8s/{ClusterId}/user_config`; cluster ids are already
 /// checked to be plain, so nothing needs encoding.
@@ -59,7 +59,7 @@ pub fn judge(response: Response, cluster_id: &str, region: &str) -> Verdict<User
     if response.status == 200 && retry_after(&response, RETRY_AFTER_HEADER).is_none() {
         return success(&response.body, header_request_id);
     }
-    failure(&response, header_request_id, cluster_id, region)
+    failure(&response, cluster_id, region)
 }
 
 /// `GET {base}/api/v1/clusters`: page `page_number` (from 1), in `region`
@@ -107,7 +107,7 @@ pub struct ClusterPage {
 pub fn judge_clusters(response: Response, region: &str) -> Verdict<ClusterPage> {
     let request_id = response.header(REQUEST_ID_HEADER).map(str::to_string);
     if response.status != 200 || retry_after(&response, RETRY_AFTER_HEADER).is_some() {
-        return failure(&response, request_id, "", region);
+        return failure(&response, "", region);
     }
     match serde_json::from_slice::<ClustersBody>(&response.body) {
         Ok(body) => Verdict::Done(ClusterPage {
@@ -156,50 +156,83 @@ fn success(body: &[u8], request_id: Option<String>) -> Verdict<UserConfig> {
     }
 }
 
-fn parse_expiration(text: &str) -> Option<DateTime<Utc>> {
+/// An RFC 3339 timestamp as ACK, STS and the metadata service write them.
+pub(super) fn parse_expiration(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn failure<T>(
-    response: &Response,
-    header_request_id: Option<String>,
-    cluster_id: &str,
-    region: &str,
-) -> Verdict<T> {
+/// What an error answer says; ACK and STS use the same keys, in either case.
+pub(super) struct ErrorAnswer {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    /// The server's wish before another attempt.
+    pub wait: Option<std::time::Duration>,
+    pub throttled: bool,
+}
+
+impl ErrorAnswer {
+    pub fn read(response: &Response) -> ErrorAnswer {
+        let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let field = |names: &[&str]| {
+            body.as_ref().and_then(|b| {
+                names
+                    .iter()
+                    .find_map(|n| b.get(*n).and_then(Value::as_str))
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+            })
+        };
+        let code = field(&["code", "Code"]);
+        let wait = retry_after(response, RETRY_AFTER_HEADER);
+        let throttled = wait.is_some()
+            || response.status == 429
+            || code.as_deref().is_some_and(|c| c.starts_with("Throttling"));
+        ErrorAnswer {
+            message: field(&["message", "Message"]),
+            request_id: field(&["requestId", "RequestId"])
+                .or_else(|| response.header(REQUEST_ID_HEADER).map(str::to_string)),
+            code,
+            wait,
+            throttled,
+        }
+    }
+
+    /// `error` with the code, message, request id and status added.
+    pub fn detail(&self, error: ApiError, status: u16) -> ApiError {
+        error
+            .code(self.code.clone())
+            .message(self.message.clone())
+            .request_id(self.request_id.clone())
+            .status(status)
+    }
+}
+
+fn failure<T>(response: &Response, cluster_id: &str, region: &str) -> Verdict<T> {
     let status = response.status;
-    let body: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let field = |names: &[&str]| {
-        body.as_ref().and_then(|b| {
-            names
-                .iter()
-                .find_map(|n| b.get(*n).and_then(Value::as_str))
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        })
-    };
-    let code = field(&["code", "Code"]);
-    let wait = retry_after(response, RETRY_AFTER_HEADER);
-    let throttled = wait.is_some()
-        || status == 429
-        || code.as_deref().is_some_and(|c| c.starts_with("Throttling"));
-    let (error, retryable) = if throttled {
+    let answer = ErrorAnswer::read(response);
+    let (error, retryable) = if answer.throttled {
         (
             ApiError::new(ErrorKind::Provider, "throttled by ACK")
                 .hint("wait a moment and try again, or fetch fewer clusters at once"),
             true,
         )
     } else {
-        classify(status, code.as_deref().unwrap_or(""), cluster_id, region)
+        classify(
+            status,
+            answer.code.as_deref().unwrap_or(""),
+            cluster_id,
+            region,
+        )
     };
-    let error = error
-        .code(code)
-        .message(field(&["message", "Message"]))
-        .request_id(field(&["requestId", "RequestId"]).or(header_request_id))
-        .status(status);
+    let error = answer.detail(error, status);
     if retryable {
-        Verdict::Retry { error, after: wait }
+        Verdict::Retry {
+            error,
+            after: answer.wait,
+        }
     } else {
         Verdict::Fail(error)
     }

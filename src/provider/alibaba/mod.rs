@@ -1,12 +1,17 @@
 //! Alibaba Cloud ACK: DescribeClusterUserKubeconfig, signed with ACS3
-//! (signature V3) or, on explicit request, the legacy ROA HMAC-SHA1.
+//! (signature V3) or, on explicit request, the legacy ROA HMAC-SHA1, with
+//! keys found or exchanged at STS or the ECS metadata service.
 
 pub mod api;
 pub mod credential;
+pub mod metadata;
+pub mod session;
+pub mod sts;
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, Url};
 
 use crate::credentials::Found;
@@ -19,6 +24,7 @@ use crate::sign::{acs3, canonical_query, roa};
 use crate::ui::Ui;
 
 use credential::AlibabaCredential;
+use session::Session;
 
 /// `TemporaryDurationMinutes` as the API accepts it (15 minutes to 3 days).
 pub const TTL_MINUTES: RangeInclusive<u64> = 15..=4320;
@@ -30,7 +36,8 @@ pub struct Ack {
     every_region: bool,
     ttl_minutes: Option<u64>,
     signature: Signature,
-    credential: AlibabaCredential,
+    /// Shared by the regional clients of one discovery: one exchange per run.
+    session: Arc<Session>,
     http: HttpClient,
     env: Arc<Env>,
 }
@@ -67,31 +74,66 @@ impl Ack {
         region: Option<String>,
     ) -> Result<Self, SetupError> {
         let ttl_minutes = check_ttl(config.ttl_minutes)?;
-        let signature = config.signature;
-        let host = match &region {
-            Some(region) => format!("https://cs.{region}.aliyuncs.com"),
-            None => "https://cs.aliyuncs.com".to_string(),
-        };
-        let endpoint = config.endpoint_or(&env, &host)?;
-        let every_region = region.is_none();
-        let region = region.unwrap_or_default();
+        let endpoint = api_endpoint(config, &env, region.as_deref())?;
         let Found { value, source } = credential::load(&env, config.profile.as_deref())?;
         ui.detail(&format!("credentials: {source}"));
-        ui.detail(&format!(
-            "ack: region {region}, endpoint {endpoint}, signature {signature:?}"
-        ));
         // The ACK docs state no request rate for this action: no client-side limit.
         let http = HttpClient::new(&config.http, None, ui)?;
-        Ok(Ack {
+        // STS in the command's region; the central one for every region.
+        let sts_default = match &region {
+            Some(region) => format!("https://sts.{region}.aliyuncs.com"),
+            None => "https://sts.aliyuncs.com".to_string(),
+        };
+        let session = Session::new(
+            value,
+            &sts_default,
+            &config.http,
+            http.clone(),
+            Arc::clone(&env),
+            ui,
+        )?;
+        let ack = Ack {
             endpoint,
-            region,
-            every_region,
+            every_region: region.is_none(),
+            region: region.unwrap_or_default(),
             ttl_minutes,
-            signature,
-            credential: value,
+            signature: config.signature,
+            session: Arc::new(session),
             http,
             env,
-        })
+        };
+        ack.describe(ui);
+        Ok(ack)
+    }
+
+    /// The same client for one region of a discovery across every region,
+    /// sharing its credentials (exchanged at most once).
+    pub fn in_region(
+        &self,
+        config: &ProviderConfig,
+        region: &str,
+        ui: Ui,
+    ) -> Result<Self, SetupError> {
+        validate_region(region)?;
+        let ack = Ack {
+            endpoint: api_endpoint(config, &self.env, Some(region))?,
+            region: region.to_string(),
+            every_region: false,
+            ttl_minutes: self.ttl_minutes,
+            signature: self.signature,
+            session: Arc::clone(&self.session),
+            http: self.http.clone(),
+            env: Arc::clone(&self.env),
+        };
+        ack.describe(ui);
+        Ok(ack)
+    }
+
+    fn describe(&self, ui: Ui) {
+        ui.detail(&format!(
+            "ack: region {}, endpoint {}, signature {:?}",
+            self.region, self.endpoint, self.signature
+        ));
     }
 
     pub fn region(&self) -> &str {
@@ -102,9 +144,9 @@ impl Ack {
         &self.endpoint
     }
 
-    /// Who asks: the AccessKey id (never the secret).
+    /// Who asks, never a secret: the AccessKey id, or the role assumed.
     pub fn identity(&self) -> String {
-        format!("access-key-id {}", self.credential.access_key_id)
+        self.session.identity()
     }
 
     pub async fn fetch(&self, cluster_id: &str, private: bool) -> Result<Answer, ApiError> {
@@ -115,10 +157,11 @@ impl Ack {
         // The same encoding that is signed, so the two cannot disagree.
         url.set_query(Some(&canonical_query(&query)));
         let host = host_header(&self.endpoint);
+        let keys = self.session.keys().await?;
         let answer = self
             .http
             .send(
-                || self.request(&url, &host, &path, &query, api::ACTION),
+                || self.request(keys, &url, &host, &path, &query, api::ACTION),
                 |response| api::judge(response, cluster_id, &self.region),
             )
             .await?;
@@ -138,6 +181,7 @@ impl Ack {
         );
         let host = host_header(&self.endpoint);
         let region = (!self.every_region).then_some(self.region.as_str());
+        let keys = self.session.keys().await?;
         let mut found = Vec::new();
         for page_number in 1.. {
             let query = api::list_query(region, page_number);
@@ -147,7 +191,7 @@ impl Ack {
             let page = self
                 .http
                 .send(
-                    || self.request(&url, &host, &path, &query, api::LIST_ACTION),
+                    || self.request(keys, &url, &host, &path, &query, api::LIST_ACTION),
                     |response| api::judge_clusters(response, &self.region),
                 )
                 .await?;
@@ -172,6 +216,7 @@ impl Ack {
     /// One signed attempt: a fresh date and nonce every time.
     fn request(
         &self,
+        keys: &AlibabaCredential,
         url: &Url,
         host: &str,
         path: &str,
@@ -180,27 +225,29 @@ impl Ack {
     ) -> Request {
         let now = self.env.now();
         let nonce = acs3::new_nonce();
-        let id = &self.credential.access_key_id;
-        let secret = &self.credential.access_key_secret;
-        let token = self.credential.security_token.as_ref();
+        let id = &keys.access_key_id;
+        let secret = &keys.access_key_secret;
+        let token = keys.security_token.as_ref();
         let mut headers = match self.signature {
             Signature::Acs3 => {
-                let mut headers =
-                    acs3::standard_headers(host, action, api::VERSION, now, &nonce, b"", token);
-                headers.push(("accept".to_string(), api::ACCEPT.to_string()));
-                let signed = acs3::sign(
-                    &acs3::Acs3Request {
-                        method: "GET",
-                        path,
-                        query,
-                        headers: &headers,
-                        body: b"",
-                    },
-                    id,
-                    secret,
-                );
-                headers.push(("authorization".to_string(), signed.authorization));
-                headers
+                return Request {
+                    method: Method::GET,
+                    url: url.clone(),
+                    headers: signed_headers(
+                        &SignedCall {
+                            method: "GET",
+                            host,
+                            path,
+                            query,
+                            action,
+                            version: api::VERSION,
+                        },
+                        keys,
+                        now,
+                        &nonce,
+                    ),
+                    body: Vec::new(),
+                }
             }
             Signature::RoaV2 => {
                 let date = roa::http_date(now);
@@ -249,6 +296,64 @@ impl Ack {
             body: Vec::new(),
         }
     }
+}
+
+/// An ACS3-signed call with an empty body and its parameters in the query.
+struct SignedCall<'a> {
+    method: &'a str,
+    host: &'a str,
+    path: &'a str,
+    query: &'a [(String, String)],
+    action: &'a str,
+    version: &'a str,
+}
+
+/// The headers of a signed call, the security token among them for
+/// temporary keys; `host` is left for reqwest to write from the same URL.
+fn signed_headers(
+    call: &SignedCall<'_>,
+    keys: &AlibabaCredential,
+    now: DateTime<Utc>,
+    nonce: &str,
+) -> Vec<(String, String)> {
+    let mut headers = acs3::standard_headers(
+        call.host,
+        call.action,
+        call.version,
+        now,
+        nonce,
+        b"",
+        keys.security_token.as_ref(),
+    );
+    headers.push(("accept".to_string(), api::ACCEPT.to_string()));
+    let signed = acs3::sign(
+        &acs3::Acs3Request {
+            method: call.method,
+            path: call.path,
+            query: call.query,
+            headers: &headers,
+            body: b"",
+        },
+        &keys.access_key_id,
+        &keys.access_key_secret,
+    );
+    headers.push(("authorization".to_string(), signed.authorization));
+    headers.retain(|(name, _)| name != "host");
+    headers
+}
+
+/// The ACK endpoint: `--endpoint` or its variable, else the region's (or
+/// the central one for every region).
+fn api_endpoint(
+    config: &ProviderConfig,
+    env: &Env,
+    region: Option<&str>,
+) -> Result<Url, UsageError> {
+    let host = match region {
+        Some(region) => format!("https://cs.{region}.aliyuncs.com"),
+        None => "https://cs.aliyuncs.com".to_string(),
+    };
+    config.endpoint_or(env, &host)
 }
 
 /// `--ttl` must fit the API's range; checked before any request.
@@ -336,11 +441,11 @@ mod tests {
             every_region: false,
             ttl_minutes: Some(60),
             signature,
-            credential: AlibabaCredential {
+            session: Arc::new(Session::Keys(AlibabaCredential {
                 access_key_id: "LTAIfakecloudALIBABA0001".into(),
                 access_key_secret: Secret::new("fakecloudAlibabaSecret000000001"),
                 security_token: token.map(Secret::new),
-            },
+            })),
             http,
             env,
         }
@@ -352,7 +457,11 @@ mod tests {
         let mut url = ack.endpoint.clone();
         url.set_path(&path);
         url.set_query(Some(&canonical_query(&query)));
+        let Session::Keys(keys) = &*ack.session else {
+            panic!("built with keys");
+        };
         ack.request(
+            keys,
             &url,
             "cs.cn-hangzhou.aliyuncs.com",
             &path,
@@ -361,7 +470,16 @@ mod tests {
         )
     }
 
-    fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    /// An answer with no headers, for the wire modules' tests.
+    pub(super) fn answer(status: u16, body: &str) -> crate::http::Response {
+        crate::http::Response {
+            status,
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    pub(super) fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
         request
             .headers
             .iter()
