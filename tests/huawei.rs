@@ -12,21 +12,9 @@ use fakecloud::fixtures::{
     HUAWEI_PROJECTS_AP_DUP, HUAWEI_PROJECT_CN_NORTH_4, HUAWEI_PROJECT_EU_DE, HUAWEI_USER,
     UCS_ATTACHED_CLUSTER, UCS_CLUSTER,
 };
-use fakecloud::{Fault, FaultKind, Provider, Recorded};
+use fakecloud::{Fault, FaultKind, Provider};
 
 const UNKNOWN: &str = "99999999-1a2b-11ee-8c90-0255ac1000ff";
-
-fn requests_to(s: &Sandbox, provider: Provider) -> Vec<Recorded> {
-    s.cloud
-        .requests()
-        .into_iter()
-        .filter(|r| r.provider == provider)
-        .collect()
-}
-
-fn body_json(r: &Recorded) -> serde_json::Value {
-    serde_json::from_slice(&r.body).expect("JSON request body")
-}
 
 /// kubefetch with the password login instead of the fake's default AK/SK.
 fn with_password(s: &Sandbox, password: &str) -> assert_cmd::Command {

@@ -15,6 +15,9 @@ pub struct Token {
     pub expires_at: DateTime<Utc>,
     /// The project it is scoped to; None for a domain-scoped token.
     pub project_id: Option<String>,
+    /// Scoped to nothing (a federated token before its exchange): IAM takes
+    /// it, CCE and UCS refuse it.
+    pub unscoped: bool,
 }
 
 /// Temporary keys an STS, IAM or metadata exchange handed out: accepted by the
@@ -50,6 +53,8 @@ pub struct State {
     temporary: HashMap<String, Temporary>,
     /// OIDC tokens the test wrote, with their `exp`.
     oidc_tokens: HashMap<String, DateTime<Utc>>,
+    /// Session tokens instance metadata services handed out, with their end.
+    metadata_tokens: HashMap<String, DateTime<Utc>>,
 }
 
 pub struct Shared {
@@ -230,6 +235,21 @@ impl State {
             Some(expires_at) if *expires_at <= now => Err(OidcRefusal::Expired),
             Some(_) => Ok(()),
         }
+    }
+
+    /// A new instance metadata session token, valid `seconds` from `now`.
+    pub fn issue_metadata_token(&mut self, now: DateTime<Utc>, seconds: i64) -> String {
+        let token = format!("fakecloud-metadata-{}", crate::wire::random_hex(16));
+        self.metadata_tokens
+            .insert(token.clone(), now + chrono::Duration::seconds(seconds));
+        token
+    }
+
+    /// Whether a metadata session token was handed out and is still valid.
+    pub fn metadata_token_valid(&self, token: &str, now: DateTime<Utc>) -> bool {
+        self.metadata_tokens
+            .get(token)
+            .is_some_and(|expires_at| *expires_at > now)
     }
 
     /// True the first time a cluster's agent bundle is handed out.

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use fakecloud::FakeCloud;
+use fakecloud::{FakeCloud, Provider, Recorded};
 
 pub struct Sandbox {
     pub cloud: FakeCloud,
@@ -104,6 +104,19 @@ impl Sandbox {
         std::fs::write(&path, content).unwrap();
         path
     }
+}
+
+/// The requests one of the fake's APIs received, in order.
+pub fn requests_to(s: &Sandbox, provider: Provider) -> Vec<Recorded> {
+    s.cloud
+        .requests()
+        .into_iter()
+        .filter(|r| r.provider == provider)
+        .collect()
+}
+
+pub fn body_json(r: &Recorded) -> serde_json::Value {
+    serde_json::from_slice(&r.body).expect("JSON request body")
 }
 
 /// The sorted names in a directory.

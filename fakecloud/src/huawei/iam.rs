@@ -44,6 +44,7 @@ pub fn new_token(shared: &Shared, project_id: Option<&str>, now: DateTime<Utc>) 
     let token = Token {
         expires_at: now + chrono::Duration::hours(TOKEN_HOURS),
         project_id: project_id.map(str::to_string),
+        unscoped: false,
     };
     shared.lock().add_token(value.clone(), token.clone());
     (value, token)
@@ -129,6 +130,6 @@ fn domains(shared: &Shared, req: &ApiRequest) -> Reply {
     )
 }
 
-fn keystone_time(t: DateTime<Utc>) -> String {
+pub fn keystone_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }

@@ -41,7 +41,8 @@ fn unauthorized(message: &str) -> Reply {
     )
 }
 
-/// Checks an `X-Auth-Token` or an AK/SK signature; the error answer when neither holds.
+/// Checks an `X-Auth-Token` (scoped) or an AK/SK signature; the error answer
+/// when neither holds.
 pub fn authenticate(shared: &Shared, req: &ApiRequest) -> Result<Caller, Reply> {
     let now = Utc::now();
     if let Some(value) = req.header("x-auth-token") {
@@ -54,6 +55,11 @@ pub fn authenticate(shared: &Shared, req: &ApiRequest) -> Result<Caller, Reply> 
                 "APIGW.0307",
                 "The token must be updated.",
             ));
+        }
+        // A federated token before its exchange is scoped to nothing: the
+        // services behind the gateway take only project or domain tokens.
+        if token.unscoped {
+            return Err(unauthorized("the token is unscoped"));
         }
         return Ok(Caller::Token(token));
     }

@@ -1,12 +1,19 @@
 //! Huawei Cloud / OTC credentials, in the order the SDKs and the OpenStack
 //! tools look: AK/SK from the environment, AK/SK from the SDK credentials
-//! file, a token (`OS_AUTH_TOKEN`), then a password to exchange at IAM.
+//! file, a token (`OS_AUTH_TOKEN`), a password to exchange at IAM, then the
+//! keyless sources (an OIDC id token, the ECS's agency). An agency named by
+//! `HW_ASSUME_ROLE_*` is then assumed with whatever was found.
 
 use std::path::PathBuf;
 
 use crate::credentials::{read_ini, resolve, CredentialError, Found, Lookup, Source};
 use crate::env::Env;
+use crate::keyless::TokenFile;
 use crate::secret::Secret;
+
+/// The variable that lets kubefetch ask the ECS metadata service.
+pub const ECS_METADATA_VAR: &str = "KUBEFETCH_HUAWEI_ECS_METADATA";
+const AGENCY_VARS: [&str; 2] = ["HW_ASSUME_ROLE_AGENCY_NAME", "HW_ASSUME_ROLE_DOMAIN_NAME"];
 
 #[derive(Debug, Clone)]
 pub enum HuaweiCredential {
@@ -20,6 +27,38 @@ pub enum HuaweiCredential {
         /// The account (IAM domain) name.
         domain: String,
     },
+    /// An OIDC id token exchanged at IAM for an unscoped token, then for
+    /// temporary AK/SK, as the SDK does.
+    Oidc {
+        idp_id: String,
+        token_file: TokenFile,
+    },
+    /// The temporary AK/SK of the ECS's agency, from the metadata service.
+    EcsMetadata,
+    /// Temporary AK/SK of an agency, obtained with another credential.
+    Agency {
+        agency: Agency,
+        with: Box<HuaweiCredential>,
+    },
+}
+
+/// An agency (Huawei's role) of an account.
+#[derive(Debug, Clone)]
+pub struct Agency {
+    pub name: String,
+    /// The name of the account that created the agency.
+    pub domain: String,
+}
+
+impl HuaweiCredential {
+    /// Whether the ECS metadata service is to be asked.
+    pub fn uses_metadata(&self) -> bool {
+        match self {
+            HuaweiCredential::EcsMetadata => true,
+            HuaweiCredential::Agency { with, .. } => with.uses_metadata(),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +88,27 @@ impl Scope {
     }
 }
 
+/// The chain's credential, with the agency of `HW_ASSUME_ROLE_*` applied on top.
 pub fn load(env: &Env, scope: Scope) -> Result<Found<HuaweiCredential>, CredentialError> {
+    let agency = agency_from_env(env)?;
+    let found = load_source(env, scope)?;
+    Ok(match agency {
+        None => found,
+        Some(agency) => Found {
+            source: format!(
+                "{}, assuming the agency ({})",
+                found.source,
+                AGENCY_VARS.join(", ")
+            ),
+            value: HuaweiCredential::Agency {
+                agency,
+                with: Box::new(found.value),
+            },
+        },
+    })
+}
+
+fn load_source(env: &Env, scope: Scope) -> Result<Found<HuaweiCredential>, CredentialError> {
     let (file, explicit_file) = match env.var("HUAWEICLOUD_SDK_CREDENTIALS_FILE") {
         Some(path) => (Some(PathBuf::from(path)), true),
         None => (
@@ -79,8 +138,63 @@ pub fn load(env: &Env, scope: Scope) -> Result<Found<HuaweiCredential>, Credenti
                 "environment (OS_USERNAME, OS_PASSWORD, OS_DOMAIN_NAME)",
                 || from_env_password(env),
             ),
+            Source::new(
+                "OIDC (HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE)",
+                || from_env_oidc(env),
+            ),
+            Source::new(format!("ECS metadata ({ECS_METADATA_VAR})"), || {
+                from_env_metadata(env)
+            }),
         ],
     )
+}
+
+/// Both agency variables, or neither.
+fn agency_from_env(env: &Env) -> Result<Option<Agency>, CredentialError> {
+    match AGENCY_VARS.map(|name| env.var(name)) {
+        [Some(name), Some(domain)] => Ok(Some(Agency {
+            name: name.to_string(),
+            domain: domain.to_string(),
+        })),
+        [None, None] => Ok(None),
+        [set, _] => {
+            let (given, missing) = if set.is_some() {
+                (AGENCY_VARS[0], AGENCY_VARS[1])
+            } else {
+                (AGENCY_VARS[1], AGENCY_VARS[0])
+            };
+            Err(CredentialError::Broken {
+                source_name: format!("the agency ({})", AGENCY_VARS.join(", ")),
+                reason: format!("{given} is set but {missing} is not"),
+            })
+        }
+    }
+}
+
+fn from_env_oidc(env: &Env) -> Lookup<HuaweiCredential> {
+    const IDP: &str = "HUAWEICLOUD_SDK_IDP_ID";
+    const FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
+    match (env.var(IDP), TokenFile::from_env(env, FILE)) {
+        (Some(idp_id), Lookup::Found(token_file)) => Lookup::Found(HuaweiCredential::Oidc {
+            idp_id: idp_id.to_string(),
+            token_file,
+        }),
+        (_, Lookup::Broken(reason)) => Lookup::Broken(reason),
+        (None, Lookup::NotHere(_)) => Lookup::NotHere(format!("{IDP} is not set")),
+        (Some(_), Lookup::NotHere(_)) => Lookup::Broken(format!("{IDP} is set but {FILE} is not")),
+        (None, Lookup::Found(_)) => Lookup::Broken(format!("{FILE} is set but {IDP} is not")),
+    }
+}
+
+fn from_env_metadata(env: &Env) -> Lookup<HuaweiCredential> {
+    match env.var(ECS_METADATA_VAR) {
+        None => Lookup::NotHere(format!("{ECS_METADATA_VAR} is not set")),
+        Some("1" | "true") => Lookup::Found(HuaweiCredential::EcsMetadata),
+        Some(other) => Lookup::Broken(format!(
+            "{ECS_METADATA_VAR} must be 1 or true, not '{}'",
+            other.escape_debug()
+        )),
+    }
 }
 
 fn from_env_keys(env: &Env) -> Lookup<HuaweiCredential> {
@@ -310,13 +424,132 @@ mod tests {
         match load(&env(&[], &home), Scope::Global).unwrap_err() {
             CredentialError::NotFound { tried, .. } => {
                 let sources: Vec<&str> = tried.iter().map(|t| t.source.as_str()).collect();
-                assert_eq!(sources.len(), 4);
+                assert_eq!(sources.len(), 6);
                 assert!(sources[0].contains("HUAWEICLOUD_SDK_AK"));
                 assert!(sources[1].contains("~/.huaweicloud/credentials"));
                 assert!(sources[2].contains("OS_AUTH_TOKEN"));
                 assert!(sources[3].contains("OS_USERNAME"));
+                assert!(sources[4].contains("HUAWEICLOUD_SDK_IDP_ID"));
+                assert!(sources[5].contains("KUBEFETCH_HUAWEI_ECS_METADATA"));
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn oidc_needs_the_identity_provider_and_a_token_file() {
+        let home = home_with(&[("token", "a.b.c\n")]);
+        let path = home.path().join("token");
+        let path = path.to_str().unwrap();
+        let both = env(
+            &[
+                ("HUAWEICLOUD_SDK_IDP_ID", "idp"),
+                ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", path),
+            ],
+            &home,
+        );
+        let found = load(&both, Scope::Project).unwrap();
+        assert!(found.source.starts_with("OIDC ("), "{}", found.source);
+        match found.value {
+            HuaweiCredential::Oidc { idp_id, token_file } => {
+                assert_eq!(idp_id, "idp");
+                assert_eq!(token_file.read().unwrap().expose(), "a.b.c");
+            }
+            other => panic!("{other:?}"),
+        }
+        let no_file = env(&[("HUAWEICLOUD_SDK_IDP_ID", "idp")], &home);
+        let err = load(&no_file, Scope::Project).unwrap_err().to_string();
+        assert!(
+            err.contains("HUAWEICLOUD_SDK_ID_TOKEN_FILE is not"),
+            "{err}"
+        );
+        let no_idp = env(&[("HUAWEICLOUD_SDK_ID_TOKEN_FILE", path)], &home);
+        let err = load(&no_idp, Scope::Project).unwrap_err().to_string();
+        assert!(err.contains("HUAWEICLOUD_SDK_IDP_ID is not"), "{err}");
+        assert!(!err.contains("a.b.c"), "{err}");
+    }
+
+    #[test]
+    fn static_keys_come_before_oidc_and_oidc_before_metadata() {
+        let home = home_with(&[("token", "a.b.c")]);
+        let path = home.path().join("token");
+        let oidc = [
+            ("HUAWEICLOUD_SDK_IDP_ID", "idp"),
+            ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", path.to_str().unwrap()),
+            ("KUBEFETCH_HUAWEI_ECS_METADATA", "1"),
+        ];
+        let mut with_keys = oidc.to_vec();
+        with_keys.extend([("HUAWEICLOUD_SDK_AK", "E"), ("HUAWEICLOUD_SDK_SK", "e")]);
+        assert!(matches!(
+            load(&env(&with_keys, &home), Scope::Project).unwrap().value,
+            HuaweiCredential::AkSk(_)
+        ));
+        assert!(matches!(
+            load(&env(&oidc, &home), Scope::Project).unwrap().value,
+            HuaweiCredential::Oidc { .. }
+        ));
+        let found = load(&env(&oidc[2..], &home), Scope::Project).unwrap();
+        assert!(found.value.uses_metadata());
+        assert_eq!(found.source, "ECS metadata (KUBEFETCH_HUAWEI_ECS_METADATA)");
+    }
+
+    #[test]
+    fn metadata_is_asked_only_for_1_or_true() {
+        let home = home_with(&[]);
+        for yes in ["1", "true"] {
+            let e = env(&[("KUBEFETCH_HUAWEI_ECS_METADATA", yes)], &home);
+            assert!(load(&e, Scope::Global).unwrap().value.uses_metadata());
+        }
+        for no in ["0", "yes"] {
+            let e = env(&[("KUBEFETCH_HUAWEI_ECS_METADATA", no)], &home);
+            let err = load(&e, Scope::Global).unwrap_err().to_string();
+            assert!(
+                err.contains("KUBEFETCH_HUAWEI_ECS_METADATA must be 1 or true"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_agency_is_assumed_with_the_credential_found_and_needs_both_names() {
+        let home = home_with(&[]);
+        let e = env(
+            &[
+                ("HUAWEICLOUD_SDK_AK", "E"),
+                ("HUAWEICLOUD_SDK_SK", "e"),
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "ci"),
+                ("HW_ASSUME_ROLE_DOMAIN_NAME", "acct"),
+            ],
+            &home,
+        );
+        let found = load(&e, Scope::Project).unwrap();
+        assert!(
+            found.source.ends_with(
+                "assuming the agency (HW_ASSUME_ROLE_AGENCY_NAME, HW_ASSUME_ROLE_DOMAIN_NAME)"
+            ),
+            "{}",
+            found.source
+        );
+        match found.value {
+            HuaweiCredential::Agency { agency, with } => {
+                assert_eq!(
+                    (agency.name.as_str(), agency.domain.as_str()),
+                    ("ci", "acct")
+                );
+                assert!(matches!(*with, HuaweiCredential::AkSk(_)));
+            }
+            other => panic!("{other:?}"),
+        }
+        for (set, missing) in [
+            ("HW_ASSUME_ROLE_AGENCY_NAME", "HW_ASSUME_ROLE_DOMAIN_NAME"),
+            ("HW_ASSUME_ROLE_DOMAIN_NAME", "HW_ASSUME_ROLE_AGENCY_NAME"),
+        ] {
+            let e = env(&[("OS_AUTH_TOKEN", "t"), (set, "x")], &home);
+            let err = load(&e, Scope::Project).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("{set} is set but {missing} is not")),
+                "{err}"
+            );
         }
     }
 

@@ -1,5 +1,7 @@
 //! Huawei IAM (Keystone v3): a token for a password, the project id of a
-//! region, and the account's domain id.
+//! region, and the account's domain id; and IAM 3.0's keyless exchanges: an
+//! unscoped token for an OIDC id token, temporary AK/SK for a token or for an
+//! agency.
 
 use reqwest::{Method, Url};
 use serde::Deserialize;
@@ -13,8 +15,26 @@ use crate::secret::Secret;
 
 use super::api::{failure, request_id, Subject};
 use super::auth::{url_with, Authorizer, Unsigned};
+use super::credential::Agency;
+use super::temporary::{temporary_keys, TemporaryKeys};
 
 const PASSWORD_HINT: &str = "check OS_USERNAME, OS_PASSWORD and OS_DOMAIN_NAME (the account name)";
+pub const OIDC_HINT: &str = "check HUAWEICLOUD_SDK_IDP_ID and the id token in HUAWEICLOUD_SDK_ID_TOKEN_FILE (the identity provider's settings in IAM, the CI job's OIDC settings)";
+pub const AGENCY_HINT: &str = "check HW_ASSUME_ROLE_AGENCY_NAME and HW_ASSUME_ROLE_DOMAIN_NAME, and that the credentials found may assume that agency";
+/// How long temporary keys are asked for (DESIGN.md section 11: one hour).
+const TEMPORARY_KEY_SECONDS: u32 = 3600;
+
+/// What temporary keys are granted for.
+#[derive(Debug, Clone, Copy)]
+pub enum Grant<'a> {
+    /// The holder of this token (an unscoped federated token), as itself.
+    Token(&'a Secret),
+    /// An agency, assumed with these credentials.
+    Agency {
+        auth: &'a Authorizer,
+        agency: &'a Agency,
+    },
+}
 
 /// What a password token is valid for.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +87,94 @@ impl Iam<'_> {
                     body: body.clone(),
                 },
                 |response| judge_token(response, &subject),
+            )
+            .await
+            .map_err(ApiError::from)
+    }
+
+    /// `POST /v3.0/OS-AUTH/id-token/tokens`: the unscoped token of the user
+    /// the identity provider maps this OIDC id token to.
+    pub async fn federated_token(
+        &self,
+        idp_id: &str,
+        id_token: &Secret,
+    ) -> Result<Secret, ApiError> {
+        let url = url_with(self.endpoint, "/v3.0/OS-AUTH/id-token/tokens", &[]);
+        let body = json!({"auth": {"id_token": {"id": id_token.expose()}}})
+            .to_string()
+            .into_bytes();
+        let subject = Subject {
+            service: "IAM",
+            cluster_id: None,
+            credential_hint: OIDC_HINT,
+        };
+        let issued = self
+            .http
+            .send(
+                || crate::http::Request {
+                    method: Method::POST,
+                    url: url.clone(),
+                    headers: vec![
+                        (
+                            "Content-Type".to_string(),
+                            super::auth::CONTENT_TYPE.to_string(),
+                        ),
+                        ("X-Idp-Id".to_string(), idp_id.to_string()),
+                    ],
+                    body: body.clone(),
+                },
+                |response| match response.status {
+                    200 | 201 => judge_token(response, &subject),
+                    _ => refused(&response, &subject, "IAM refused the OIDC id token"),
+                },
+            )
+            .await?;
+        Ok(issued.token)
+    }
+
+    /// `POST /v3.0/OS-CREDENTIAL/securitytokens`: temporary AK/SK and their
+    /// security token.
+    pub async fn temporary_keys(&self, grant: Grant<'_>) -> Result<TemporaryKeys, ApiError> {
+        let url = url_with(self.endpoint, "/v3.0/OS-CREDENTIAL/securitytokens", &[]);
+        let body = security_token_request(grant, TEMPORARY_KEY_SECONDS);
+        let (auth, hint, summary) = match grant {
+            Grant::Token(token) => (
+                Authorizer::Token(token.clone()),
+                OIDC_HINT,
+                "IAM refused temporary keys for the OIDC user",
+            ),
+            Grant::Agency { auth, .. } => (
+                auth.clone(),
+                AGENCY_HINT,
+                "IAM refused to assume the agency",
+            ),
+        };
+        let subject = Subject {
+            service: "IAM",
+            cluster_id: None,
+            credential_hint: hint,
+        };
+        let now = self.env.now();
+        self.http
+            .send(
+                || {
+                    auth.authorize(
+                        Unsigned {
+                            method: Method::POST,
+                            url: &url,
+                            headers: Vec::new(),
+                            body: &body,
+                        },
+                        self.env.now(),
+                    )
+                },
+                |response| match response.status {
+                    200 | 201 => match temporary_keys(&response, "IAM", now) {
+                        Ok(keys) => Verdict::Done(keys),
+                        Err(e) => Verdict::Fail(e),
+                    },
+                    _ => refused(&response, &subject, summary),
+                },
             )
             .await
             .map_err(ApiError::from)
@@ -161,6 +269,41 @@ fn token_request(user: &str, password: &Secret, domain: &str, scope: TokenScope<
     }})
     .to_string()
     .into_bytes()
+}
+
+/// `securitytokens`' body: by token (the SDK's federated flow) or by agency.
+fn security_token_request(grant: Grant<'_>, seconds: u32) -> Vec<u8> {
+    let identity = match grant {
+        Grant::Token(token) => json!({
+            "methods": ["token"],
+            "token": {"id": token.expose(), "duration_seconds": seconds},
+        }),
+        Grant::Agency { agency, .. } => json!({
+            "methods": ["assume_role"],
+            "assume_role": {
+                "agency_name": agency.name,
+                "domain_name": agency.domain,
+                "duration_seconds": seconds,
+            },
+        }),
+    };
+    json!({"auth": {"identity": identity}})
+        .to_string()
+        .into_bytes()
+}
+
+/// A keyless exchange IAM turned down: whatever the 4xx, the credentials
+/// given were not good for it (exit 3); throttling and 5xx stay retryable.
+fn refused<T>(response: &Response, subject: &Subject<'_>, summary: &str) -> Verdict<T> {
+    match failure(response, subject) {
+        Verdict::Fail(mut error) => {
+            error.kind = ErrorKind::Auth;
+            error.summary = summary.to_string();
+            error.hint = Some(subject.credential_hint.to_string());
+            Verdict::Fail(error)
+        }
+        other => other,
+    }
 }
 
 fn judge_token(response: Response, subject: &Subject<'_>) -> Verdict<IssuedToken> {
@@ -332,6 +475,65 @@ mod tests {
             }
             _ => panic!("expected a failure"),
         }
+    }
+
+    #[test]
+    fn securitytokens_requests_have_iams_shape() {
+        let token = Secret::new("unscoped");
+        let by_token: serde_json::Value =
+            serde_json::from_slice(&security_token_request(Grant::Token(&token), 3600)).unwrap();
+        assert_eq!(
+            by_token,
+            json!({"auth": {"identity": {"methods": ["token"],
+                "token": {"id": "unscoped", "duration_seconds": 3600}}}})
+        );
+        let agency = Agency {
+            name: "ci".into(),
+            domain: "acct".into(),
+        };
+        let auth = Authorizer::Token(Secret::new("t"));
+        let by_agency: serde_json::Value = serde_json::from_slice(&security_token_request(
+            Grant::Agency {
+                auth: &auth,
+                agency: &agency,
+            },
+            900,
+        ))
+        .unwrap();
+        assert_eq!(
+            by_agency,
+            json!({"auth": {"identity": {"methods": ["assume_role"],
+                "assume_role": {"agency_name": "ci", "domain_name": "acct", "duration_seconds": 900}}}})
+        );
+    }
+
+    #[test]
+    fn a_refused_exchange_is_a_credentials_error_with_iams_code() {
+        let subject = Subject {
+            service: "IAM",
+            cluster_id: None,
+            credential_hint: AGENCY_HINT,
+        };
+        for status in [400, 403, 404] {
+            let answer = answer(
+                status,
+                &[("X-Request-Id", "r3")],
+                r#"{"error_msg":"Could not find agency.","error_code":"IAM.0004"}"#,
+            );
+            match refused::<()>(&answer, &subject, "IAM refused to assume the agency") {
+                Verdict::Fail(e) => {
+                    assert_eq!(e.kind, ErrorKind::Auth);
+                    assert_eq!(e.code.as_deref(), Some("IAM.0004"));
+                    assert_eq!(e.request_id.as_deref(), Some("r3"));
+                    assert_eq!(e.hint.as_deref(), Some(AGENCY_HINT));
+                }
+                _ => panic!("{status}: expected a failure"),
+            }
+        }
+        assert!(matches!(
+            refused::<()>(&answer(503, &[], "{}"), &subject, "x"),
+            Verdict::Retry { .. }
+        ));
     }
 
     #[test]

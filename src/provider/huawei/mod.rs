@@ -9,13 +9,17 @@ pub mod context;
 pub mod credential;
 pub mod endpoints;
 pub mod iam;
+pub mod temporary;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::credentials::{Exchanged, Found};
 use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request};
+use crate::keyless;
 use crate::provider::error::ApiError;
 use crate::provider::{Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::{format_minutes, HttpSettings, UsageError};
@@ -25,7 +29,8 @@ use reqwest::{Method, Url};
 use api::{CertAnswer, CertDuration, Subject};
 use auth::{url_with, Authorizer, Unsigned};
 use credential::HuaweiCredential;
-use iam::{Iam, TokenScope};
+use iam::{Grant, Iam, TokenScope};
+use temporary::Metadata;
 
 const MINUTES_PER_DAY: u64 = 24 * 60;
 /// CCE's documented maximum certificate lifetimes in days.
@@ -82,6 +87,8 @@ struct Client {
     http: HttpClient,
     env: Arc<Env>,
     ui: Ui,
+    /// The ECS metadata service and its client, when the credential asks it.
+    metadata: Option<(Url, HttpClient)>,
     session: Exchanged<Session>,
 }
 
@@ -109,6 +116,16 @@ impl Client {
             setup.label, setup.endpoint, setup.iam_endpoint
         ));
         let http = HttpClient::new(setup.http, None, setup.ui)?;
+        let metadata = if value.uses_metadata() {
+            let base = keyless::metadata_endpoint(
+                &setup.env,
+                temporary::METADATA_ENDPOINT_VAR,
+                temporary::METADATA_DEFAULT,
+            )?;
+            Some((base, keyless::metadata_client(setup.http, setup.ui)?))
+        } else {
+            None
+        };
         Ok(Client {
             endpoint: setup.endpoint,
             iam_endpoint: setup.iam_endpoint,
@@ -117,12 +134,15 @@ impl Client {
             http,
             env: setup.env,
             ui: setup.ui,
+            metadata,
             session: Exchanged::default(),
         })
     }
 
     /// Who asks, never a secret: the AK, the IAM user, or for a bare token
-    /// a digest of it (a token names no user kubefetch could read offline).
+    /// a digest of it (a token names no user kubefetch could read offline);
+    /// for an exchange, what it is exchanged for (the agency, the identity
+    /// provider, the ECS's agency), not the keys it starts from.
     fn identity(&self) -> String {
         match &self.credential {
             HuaweiCredential::AkSk(keys) => format!("ak {}", keys.ak),
@@ -134,6 +154,11 @@ impl Client {
                     hex::encode(Sha256::digest(token.expose()))
                 )
             }
+            HuaweiCredential::Oidc { idp_id, .. } => format!("oidc {idp_id}"),
+            HuaweiCredential::EcsMetadata => "ecs-metadata".to_string(),
+            HuaweiCredential::Agency { agency, .. } => {
+                format!("agency {}/{}", agency.domain, agency.name)
+            }
         }
     }
 
@@ -141,117 +166,163 @@ impl Client {
         self.session.get(|| self.open_session()).await
     }
 
+    /// The credential made ready (exchanged if it is a recipe), then its scope.
     async fn open_session(&self) -> Result<Session, ApiError> {
         let iam = Iam {
             endpoint: &self.iam_endpoint,
             http: &self.http,
             env: &self.env,
         };
-        let env_var = |name: &str| self.env.var(name).map(str::to_string);
-        match (&self.credential, &self.scope) {
-            (HuaweiCredential::AkSk(keys), scope) => {
-                let hint = "check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or ~/.huaweicloud/credentials), and this machine's clock";
-                let auth = Authorizer::AkSk {
-                    ak: keys.ak.clone(),
-                    sk: keys.sk.clone(),
-                    security_token: keys.security_token.clone(),
+        let keys = self.keys(&self.credential, &iam, false).await?;
+        let scope_header = match (&keys.auth, &self.scope) {
+            (_, Scope::Project { region, .. }) => {
+                let known = self.explicit_project_id().or(keys.project_id);
+                let id = match known {
+                    Some(id) => id,
+                    None => iam.project_id(&keys.auth, region, keys.hint).await?,
                 };
-                let scope_header = match scope {
-                    Scope::Project { region, project_id } => {
-                        let known = project_id
-                            .clone()
-                            .or_else(|| env_var("HUAWEICLOUD_SDK_PROJECT_ID"))
-                            .or_else(|| keys.project_id.clone());
-                        let id = match known {
-                            Some(id) => id,
-                            None => iam.project_id(&auth, region, hint).await?,
-                        };
-                        ("X-Project-Id", id)
-                    }
-                    Scope::Global => {
-                        let known =
-                            env_var("HUAWEICLOUD_SDK_DOMAIN_ID").or_else(|| keys.domain_id.clone());
-                        let id = match known {
-                            Some(id) => id,
-                            None => iam.domain_id(&auth, hint).await?,
-                        };
-                        ("X-Domain-Id", id)
-                    }
-                };
-                self.ui
-                    .detail(&format!("{}: {}", scope_header.0, scope_header.1));
-                Ok(Session {
-                    auth,
-                    scope_header: Some(scope_header),
-                    credential_hint: hint,
-                })
+                Some(("X-Project-Id", id))
             }
-            (HuaweiCredential::Token(token), scope) => {
-                let hint = "the token (OS_AUTH_TOKEN) is invalid or expired: get a new one";
-                let auth = Authorizer::Token(token.clone());
-                let scope_header = match scope {
-                    Scope::Project { region, project_id } => {
-                        let known = project_id
-                            .clone()
-                            .or_else(|| env_var("HUAWEICLOUD_SDK_PROJECT_ID"));
-                        let id = match known {
-                            Some(id) => id,
-                            None => iam.project_id(&auth, region, hint).await?,
-                        };
-                        Some(("X-Project-Id", id))
-                    }
-                    Scope::Global => None,
+            (Authorizer::AkSk { .. }, Scope::Global) => {
+                let known = self
+                    .env
+                    .var("HUAWEICLOUD_SDK_DOMAIN_ID")
+                    .map(str::to_string)
+                    .or(keys.domain_id);
+                let id = match known {
+                    Some(id) => id,
+                    None => iam.domain_id(&keys.auth, keys.hint).await?,
                 };
-                Ok(Session {
-                    auth,
-                    scope_header,
-                    credential_hint: hint,
-                })
+                Some(("X-Domain-Id", id))
             }
-            (
+            (Authorizer::Token(_), Scope::Global) => None,
+        };
+        if let Some((name, value)) = &scope_header {
+            self.ui.detail(&format!("{name}: {value}"));
+        }
+        Ok(Session {
+            auth: keys.auth,
+            scope_header,
+            credential_hint: keys.hint,
+        })
+    }
+
+    /// `--project-id`, else `HUAWEICLOUD_SDK_PROJECT_ID`.
+    fn explicit_project_id(&self) -> Option<String> {
+        match &self.scope {
+            Scope::Project { project_id, .. } => project_id.clone().or_else(|| {
+                self.env
+                    .var("HUAWEICLOUD_SDK_PROJECT_ID")
+                    .map(str::to_string)
+            }),
+            Scope::Global => None,
+        }
+    }
+
+    /// What to send for `credential`: keys to sign with or a token, after
+    /// whatever exchange it needs. A password that is only the first step to
+    /// an agency gets an account token, whatever the command's scope.
+    fn keys<'a>(
+        &'a self,
+        credential: &'a HuaweiCredential,
+        iam: &'a Iam<'a>,
+        for_agency: bool,
+    ) -> Pin<Box<dyn Future<Output = Result<Keys, ApiError>> + Send + 'a>> {
+        Box::pin(async move {
+            let keys = match credential {
+                HuaweiCredential::AkSk(keys) => Keys {
+                    auth: Authorizer::AkSk {
+                        ak: keys.ak.clone(),
+                        sk: keys.sk.clone(),
+                        security_token: keys.security_token.clone(),
+                    },
+                    project_id: keys.project_id.clone(),
+                    domain_id: keys.domain_id.clone(),
+                    hint: "check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or ~/.huaweicloud/credentials), and this machine's clock",
+                },
+                HuaweiCredential::Token(token) => Keys::new(
+                    Authorizer::Token(token.clone()),
+                    "the token (OS_AUTH_TOKEN) is invalid or expired: get a new one",
+                ),
                 HuaweiCredential::Password {
                     user,
                     password,
                     domain,
-                },
-                scope,
-            ) => {
-                let hint = "the IAM token issued for OS_USERNAME was refused: check the user's permissions";
-                match scope {
-                    Scope::Project { region, project_id } => {
-                        let known = project_id
-                            .clone()
-                            .or_else(|| env_var("HUAWEICLOUD_SDK_PROJECT_ID"));
-                        let token_scope = match &known {
-                            Some(id) => TokenScope::ProjectId(id),
-                            None => TokenScope::ProjectName(region),
-                        };
-                        let issued = iam
-                            .password_token(user, password, domain, token_scope)
-                            .await?;
-                        let auth = Authorizer::Token(issued.token);
-                        let id = match known.or(issued.project_id) {
-                            Some(id) => id,
-                            None => iam.project_id(&auth, region, hint).await?,
-                        };
-                        Ok(Session {
-                            auth,
-                            scope_header: Some(("X-Project-Id", id)),
-                            credential_hint: hint,
-                        })
-                    }
-                    Scope::Global => {
-                        let issued = iam
-                            .password_token(user, password, domain, TokenScope::Domain)
-                            .await?;
-                        Ok(Session {
-                            auth: Authorizer::Token(issued.token),
-                            scope_header: None,
-                            credential_hint: hint,
-                        })
+                } => {
+                    let explicit = self.explicit_project_id();
+                    let token_scope = match (&self.scope, &explicit) {
+                        _ if for_agency => TokenScope::Domain,
+                        (Scope::Global, _) => TokenScope::Domain,
+                        (Scope::Project { .. }, Some(id)) => TokenScope::ProjectId(id),
+                        (Scope::Project { region, .. }, None) => TokenScope::ProjectName(region),
+                    };
+                    let issued = iam
+                        .password_token(user, password, domain, token_scope)
+                        .await?;
+                    Keys {
+                        project_id: issued.project_id,
+                        ..Keys::new(
+                            Authorizer::Token(issued.token),
+                            "the IAM token issued for OS_USERNAME was refused: check the user's permissions",
+                        )
                     }
                 }
-            }
+                HuaweiCredential::Oidc { idp_id, token_file } => {
+                    let id_token = token_file.read_for_exchange()?;
+                    let unscoped = iam.federated_token(idp_id, &id_token).await?;
+                    let temporary = iam.temporary_keys(Grant::Token(&unscoped)).await?;
+                    Keys::new(
+                        temporary.authorizer(),
+                        "the temporary keys IAM issued for the OIDC id token were refused: check the permissions of the identity provider's mapped user (HUAWEICLOUD_SDK_IDP_ID)",
+                    )
+                }
+                HuaweiCredential::EcsMetadata => {
+                    let (base, http) = self.metadata.as_ref().ok_or_else(|| {
+                        ApiError::new(ErrorKind::Internal, "no metadata client was set up")
+                    })?;
+                    let metadata = Metadata {
+                        base,
+                        http,
+                        env: &self.env,
+                    };
+                    Keys::new(
+                        metadata.security_key().await?.authorizer(),
+                        "the ECS agency's temporary keys were refused: check the agency's permissions",
+                    )
+                }
+                HuaweiCredential::Agency { agency, with } => {
+                    let source = self.keys(with, iam, true).await?;
+                    let grant = Grant::Agency {
+                        auth: &source.auth,
+                        agency,
+                    };
+                    Keys::new(
+                        iam.temporary_keys(grant).await?.authorizer(),
+                        "the agency's temporary keys were refused: check the agency's permissions (HW_ASSUME_ROLE_AGENCY_NAME)",
+                    )
+                }
+            };
+            Ok(keys)
+        })
+    }
+}
+
+/// Credentials ready to send, with the ids they came with.
+struct Keys {
+    auth: Authorizer,
+    project_id: Option<String>,
+    domain_id: Option<String>,
+    /// What to check when the API refuses them.
+    hint: &'static str,
+}
+
+impl Keys {
+    fn new(auth: Authorizer, hint: &'static str) -> Self {
+        Keys {
+            auth,
+            project_id: None,
+            domain_id: None,
+            hint,
         }
     }
 }
@@ -544,7 +615,7 @@ fn ucs_client(
 fn refuse_profile(command: &str, config: &ProviderConfig) -> Result<(), UsageError> {
     if config.profile.is_some() {
         return Err(UsageError::new(format!("{command} does not support --profile"))
-            .with_hint("Huawei credentials come from HUAWEICLOUD_SDK_AK/SK, HUAWEICLOUD_SDK_CREDENTIALS_FILE, ~/.huaweicloud/credentials, OS_AUTH_TOKEN or OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME"));
+            .with_hint("Huawei credentials come from HUAWEICLOUD_SDK_AK/SK, HUAWEICLOUD_SDK_CREDENTIALS_FILE, ~/.huaweicloud/credentials, OS_AUTH_TOKEN, OS_USERNAME/OS_PASSWORD/OS_DOMAIN_NAME, HUAWEICLOUD_SDK_IDP_ID/HUAWEICLOUD_SDK_ID_TOKEN_FILE or KUBEFETCH_HUAWEI_ECS_METADATA"));
     }
     Ok(())
 }
