@@ -72,7 +72,7 @@ fn assert_refused_before_sending(s: &Sandbox, out: &std::process::Output, code: 
         !s.default_kubeconfig().exists(),
         "no kubeconfig may be written"
     );
-    assert!(requests_to(s, Provider::Cce).is_empty());
+    assert!(s.requests_to(Provider::Cce).is_empty());
 }
 
 #[test]
@@ -114,14 +114,14 @@ fn cce_fetches_the_verified_public_context_with_the_project_from_iam() {
     assert!((4..=5).contains(&years), "the 5-year maximum: {expires}");
     assert_no_provider_names(&path);
 
-    let iam = requests_to(&s, Provider::Iam);
+    let iam = s.requests_to(Provider::Iam);
     assert_eq!(iam.len(), 1);
     assert_eq!(
         (iam[0].method.as_str(), iam[0].path.as_str()),
         ("GET", "/v3/projects")
     );
     assert_eq!(iam[0].query, "name=cn-north-4");
-    let cce = requests_to(&s, Provider::Cce);
+    let cce = s.requests_to(Provider::Cce);
     assert_eq!(cce.len(), 1);
     assert_eq!(cce[0].method, "POST");
     assert_eq!(
@@ -205,8 +205,8 @@ fn otc_regions_use_their_project_and_documented_maximum() {
         &s.run(&["cce", CCE_CLUSTER, "--region", "eu-de", "--private"]),
         0,
     );
-    assert_eq!(requests_to(&s, Provider::Iam)[0].query, "name=eu-de");
-    let cce = requests_to(&s, Provider::Cce);
+    assert_eq!(s.requests_to(Provider::Iam)[0].query, "name=eu-de");
+    let cce = s.requests_to(Provider::Cce);
     assert!(
         cce[0].path.contains(HUAWEI_PROJECT_EU_DE),
         "{}",
@@ -234,7 +234,7 @@ fn cce_ttl_in_days_sets_duration_and_expiry() {
     ]);
     assert_code(&out, 0);
     assert_eq!(
-        body_json(&requests_to(&s, Provider::Cce)[0]),
+        body_json(&s.requests_to(Provider::Cce)[0]),
         serde_json::json!({"duration": 7})
     );
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -268,7 +268,7 @@ fn an_explicit_project_id_skips_iam() {
         HUAWEI_PROJECT_CN_NORTH_4,
     ]);
     assert_code(&out, 0);
-    assert!(requests_to(&s, Provider::Iam).is_empty());
+    assert!(s.requests_to(Provider::Iam).is_empty());
 }
 
 #[test]
@@ -289,7 +289,7 @@ fn an_iam_lookup_with_several_or_no_projects_is_a_clear_error() {
         "{}",
         stderr(&out)
     );
-    assert!(requests_to(&s, Provider::Cce).is_empty());
+    assert!(s.requests_to(Provider::Cce).is_empty());
     assert!(!s.default_kubeconfig().exists());
 }
 
@@ -309,7 +309,7 @@ fn a_token_is_sent_as_x_auth_token() {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    let cce = requests_to(&s, Provider::Cce);
+    let cce = s.requests_to(Provider::Cce);
     assert_eq!(cce[0].header("x-auth-token"), Some(token.as_str()));
     assert!(cce[0].header("authorization").is_none());
     assert!(
@@ -349,14 +349,14 @@ fn a_password_is_exchanged_at_iam_for_a_project_token() {
         !stderr(&out).contains(HUAWEI_PASSWORD),
         "the password must never be printed"
     );
-    let iam = requests_to(&s, Provider::Iam);
+    let iam = s.requests_to(Provider::Iam);
     assert_eq!(iam.len(), 1, "the token names its project: no lookup");
     assert_eq!(iam[0].path, "/v3/auth/tokens");
     assert_eq!(
         body_json(&iam[0])["auth"]["scope"],
         serde_json::json!({"project": {"name": "cn-north-4"}})
     );
-    let cce = requests_to(&s, Provider::Cce);
+    let cce = s.requests_to(Provider::Cce);
     assert!(cce[0].header("x-auth-token").is_some());
     assert_eq!(
         cce[0].header("x-project-id"),
@@ -380,7 +380,7 @@ fn a_wrong_password_is_asked_once_and_exits_3() {
     assert_code(&out, 3);
     assert!(stderr(&out).contains("OS_PASSWORD"), "{}", stderr(&out));
     assert_eq!(
-        requests_to(&s, Provider::Iam).len(),
+        s.requests_to(Provider::Iam).len(),
         1,
         "never repeat a wrong password"
     );
@@ -455,7 +455,8 @@ fn a_deployment_with_only_the_legacy_get_is_used_once() {
     s.cloud
         .inject(Fault::new(FaultKind::LegacyOnly).for_provider(Provider::Cce));
     assert_code(&s.run(&["cce", CCE_CLUSTER, "--region", "cn-north-4"]), 0);
-    let methods: Vec<String> = requests_to(&s, Provider::Cce)
+    let methods: Vec<String> = s
+        .requests_to(Provider::Cce)
         .into_iter()
         .map(|r| r.method)
         .collect();
@@ -470,7 +471,8 @@ fn throttling_and_server_errors_are_retried() {
     s.cloud
         .inject(Fault::new(FaultKind::Status(503)).for_provider(Provider::Cce));
     assert_code(&s.run(&["cce", CCE_CLUSTER, "--region", "cn-north-4"]), 0);
-    let statuses: Vec<u16> = requests_to(&s, Provider::Cce)
+    let statuses: Vec<u16> = s
+        .requests_to(Provider::Cce)
         .into_iter()
         .map(|r| r.status)
         .collect();
@@ -490,9 +492,9 @@ fn ucs_fetches_with_the_domain_id_from_iam() {
         .is_none());
     let p = &context(&config, &name)["context"]["extensions"][0]["extension"];
     assert_eq!(p["provider"].as_str(), Some("ucs"));
-    let iam = requests_to(&s, Provider::Iam);
+    let iam = s.requests_to(Provider::Iam);
     assert_eq!(iam[0].path, "/v3/auth/domains");
-    let ucs = requests_to(&s, Provider::Ucs);
+    let ucs = s.requests_to(Provider::Ucs);
     assert_eq!((ucs[0].method.as_str(), ucs[0].status), ("POST", 201));
     assert_eq!(ucs[0].header("x-domain-id"), Some(HUAWEI_DOMAIN_ID));
     assert_no_provider_names(&s.default_kubeconfig());
@@ -515,7 +517,7 @@ fn ucs_insecure_accepts_the_string_true() {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    assert!(requests_to(&s, Provider::Iam).is_empty());
+    assert!(s.requests_to(Provider::Iam).is_empty());
     let printed: serde_json::Value = kubefetch::yaml::read_first(&stdout(&out)).unwrap();
     let name = format!("ucs-{UCS_CLUSTER}");
     assert_eq!(
@@ -533,12 +535,12 @@ fn ucs_with_a_password_uses_an_account_token() {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    let iam = requests_to(&s, Provider::Iam);
+    let iam = s.requests_to(Provider::Iam);
     assert_eq!(
         body_json(&iam[0])["auth"]["scope"],
         serde_json::json!({"domain": {"name": HUAWEI_DOMAIN_NAME}})
     );
-    assert!(requests_to(&s, Provider::Ucs)[0]
+    assert!(s.requests_to(Provider::Ucs)[0]
         .header("x-auth-token")
         .is_some());
 }
@@ -628,7 +630,7 @@ fn ucs_agent_refuses_a_destination_it_cannot_use_before_downloading() {
     ]);
     assert_code(&out, 2);
     assert!(
-        requests_to(&s, Provider::Ucs).is_empty(),
+        s.requests_to(Provider::Ucs).is_empty(),
         "nothing may be downloaded"
     );
 
@@ -680,7 +682,7 @@ fn ucs_agent_reports_the_downloaded_marker_and_sends_private_access() {
         "cn-north-4",
     ]);
     assert_code(&out, 0);
-    let last = requests_to(&s, Provider::Ucs).pop().unwrap();
+    let last = s.requests_to(Provider::Ucs).pop().unwrap();
     assert_eq!(last.query, "region=cn-north-4&vpcendpoint=10.0.0.5");
 }
 

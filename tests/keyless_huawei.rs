@@ -22,7 +22,7 @@ const SECURITY_TOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
 const METADATA_VAR: &str = "KUBEFETCH_HUAWEI_ECS_METADATA";
 
 fn iam_posts_to(s: &Sandbox, path: &str) -> Vec<Recorded> {
-    requests_to(s, Provider::Iam)
+    s.requests_to(Provider::Iam)
         .into_iter()
         .filter(|r| r.method == "POST" && r.path == path)
         .collect()
@@ -178,14 +178,15 @@ fn oidc_is_exchanged_once_for_temporary_keys_that_sign_every_request() {
 
     let keys = only_temporary(&s);
     assert!(keys.access_key_id.starts_with("HWFAKECLOUDTMP"));
-    let lookups: Vec<Recorded> = requests_to(&s, Provider::Iam)
+    let lookups: Vec<Recorded> = s
+        .requests_to(Provider::Iam)
         .into_iter()
         .filter(|r| r.method == "GET")
         .collect();
     assert_eq!(lookups.len(), 1, "the project id is looked up once");
     assert_eq!(lookups[0].path, "/v3/projects");
     assert_signed_with(&lookups[0], &keys);
-    let cce = requests_to(&s, Provider::Cce);
+    let cce = s.requests_to(Provider::Cce);
     assert_eq!(cce.len(), 2);
     for request in &cce {
         assert_signed_with(request, &keys);
@@ -207,13 +208,14 @@ fn ucs_and_its_agent_use_the_oidc_keys_with_the_domain_they_look_up() {
     let out = run(cmd, &["ucs", UCS_CLUSTER, "-v"]);
     assert_code(&out, 0);
     let keys = only_temporary(&s);
-    let domains: Vec<Recorded> = requests_to(&s, Provider::Iam)
+    let domains: Vec<Recorded> = s
+        .requests_to(Provider::Iam)
         .into_iter()
         .filter(|r| r.path == "/v3/auth/domains")
         .collect();
     assert_eq!(domains.len(), 1);
     assert_signed_with(&domains[0], &keys);
-    let ucs = requests_to(&s, Provider::Ucs);
+    let ucs = s.requests_to(Provider::Ucs);
     assert_signed_with(&ucs[0], &keys);
     assert_eq!(ucs[0].header("x-domain-id"), Some(HUAWEI_DOMAIN_ID));
     assert_no_secrets(&s, &out, &[&id_token]);
@@ -231,7 +233,7 @@ fn ucs_and_its_agent_use_the_oidc_keys_with_the_domain_they_look_up() {
     );
     assert_code(&out, 0);
     assert!(bundle.exists());
-    let agent = requests_to(&s, Provider::Ucs).pop().unwrap();
+    let agent = s.requests_to(Provider::Ucs).pop().unwrap();
     assert!(agent.path.ends_with("/accessinfo"));
     let latest = s
         .cloud
@@ -281,8 +283,47 @@ fn an_agency_is_assumed_with_static_keys() {
         keys.role,
         format!("agency {HUAWEI_DOMAIN_NAME}/{HUAWEI_AGENCY_NAME}")
     );
-    assert_signed_with(&requests_to(&s, Provider::Cce)[0], &keys);
+    assert_signed_with(&s.requests_to(Provider::Cce)[0], &keys);
     assert_no_secrets(&s, &out, &[]);
+}
+
+#[test]
+fn an_agency_is_assumed_with_oidc_or_ecs_keys_too() {
+    let s = Sandbox::new();
+    let (cmd, id_token) = with_oidc(&s);
+    let out = run(with_agency(cmd), &cce(CCE_CLUSTER));
+    assert_code(&out, 0);
+    let grants = iam_posts_to(&s, SECURITY_TOKENS_PATH);
+    let methods: Vec<serde_json::Value> = grants
+        .iter()
+        .map(|g| body_json(g)["auth"]["identity"]["methods"][0].clone())
+        .collect();
+    assert_eq!(methods, ["token", "assume_role"]);
+    let issued = s.cloud.temporaries();
+    let federated = issued
+        .iter()
+        .find(|t| !t.role.starts_with("agency "))
+        .expect("the OIDC user's keys");
+    let agency = issued
+        .iter()
+        .find(|t| t.role.starts_with("agency "))
+        .expect("the agency's keys");
+    assert_signed_with(&grants[1], federated);
+    assert_signed_with(&s.requests_to(Provider::Cce)[0], agency);
+    assert_no_secrets(&s, &out, &[&id_token]);
+
+    let out = run(with_agency(with_metadata(&s)), &cce(CCE_CLUSTER));
+    assert_code(&out, 0);
+    assert_eq!(s.requests_to(Provider::HuaweiMetadata).len(), 2);
+    let grants = iam_posts_to(&s, SECURITY_TOKENS_PATH);
+    assert_eq!(grants.len(), 3);
+    let ecs = s
+        .cloud
+        .temporaries()
+        .into_iter()
+        .find(|t| t.role == "ecs-agency")
+        .expect("the ECS agency's keys");
+    assert_signed_with(&grants[2], &ecs);
 }
 
 #[test]
@@ -304,7 +345,7 @@ fn a_password_is_exchanged_for_an_account_token_before_the_agency() {
     assert_eq!(grants.len(), 1);
     assert!(grants[0].header("x-auth-token").is_some());
     assert!(grants[0].header("authorization").is_none());
-    assert_signed_with(&requests_to(&s, Provider::Ucs)[0], &only_temporary(&s));
+    assert_signed_with(&s.requests_to(Provider::Ucs)[0], &only_temporary(&s));
     assert_no_secrets(&s, &out, &[]);
 }
 
@@ -321,7 +362,7 @@ fn ecs_metadata_gives_the_agency_keys_after_a_session_token() {
         "{}",
         stderr(&out)
     );
-    let metadata = requests_to(&s, Provider::HuaweiMetadata);
+    let metadata = s.requests_to(Provider::HuaweiMetadata);
     assert_eq!(metadata.len(), 2);
     assert_eq!(
         (metadata[0].method.as_str(), metadata[0].path.as_str()),
@@ -336,7 +377,7 @@ fn ecs_metadata_gives_the_agency_keys_after_a_session_token() {
         .header("x-metadata-token")
         .expect("the session token");
     let keys = only_temporary(&s);
-    assert_signed_with(&requests_to(&s, Provider::Cce)[0], &keys);
+    assert_signed_with(&s.requests_to(Provider::Cce)[0], &keys);
     assert_no_secrets(&s, &out, &[session]);
 }
 
@@ -368,7 +409,7 @@ fn assert_refused(s: &Sandbox, out: &Output, code: &str) {
     assert!(err.contains(code), "{err}");
     assert!(err.contains("request id "), "{err}");
     assert!(!s.default_kubeconfig().exists());
-    assert!(requests_to(s, Provider::Cce).is_empty());
+    assert!(s.requests_to(Provider::Cce).is_empty());
 }
 
 #[test]
@@ -514,7 +555,7 @@ fn an_answer_without_keys_exits_5_and_writes_nothing() {
     );
     assert_eq!(std::fs::read(s.default_kubeconfig()).unwrap(), before);
     assert_eq!(
-        requests_to(&s, Provider::Cce).len(),
+        s.requests_to(Provider::Cce).len(),
         1,
         "only the first run's"
     );

@@ -48,7 +48,7 @@ impl Sandbox {
     }
 
     /// The requests the fake cloud received for one API, in order.
-    pub fn requests_to(&self, provider: fakecloud::Provider) -> Vec<fakecloud::Recorded> {
+    pub fn requests_to(&self, provider: Provider) -> Vec<Recorded> {
         self.cloud
             .requests()
             .into_iter()
@@ -104,15 +104,6 @@ impl Sandbox {
         std::fs::write(&path, content).unwrap();
         path
     }
-}
-
-/// The requests one of the fake's APIs received, in order.
-pub fn requests_to(s: &Sandbox, provider: Provider) -> Vec<Recorded> {
-    s.cloud
-        .requests()
-        .into_iter()
-        .filter(|r| r.provider == provider)
-        .collect()
 }
 
 pub fn body_json(r: &Recorded) -> serde_json::Value {
