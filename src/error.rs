@@ -164,7 +164,7 @@ fn sources(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
 
 fn credentials_hint(command: &str) -> &'static str {
     match command {
-        "tke" => "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` (use --profile for a named profile)",
+        "tke" => "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run `tccli configure` (use --profile for a named profile); in CI set TKE_ROLE_ARN, TKE_PROVIDER_ID and TKE_WEB_IDENTITY_TOKEN_FILE, on a CVM TENCENTCLOUD_CAM_ROLE_NAME",
         "cce" | "ucs" | "ucs-agent" => "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or write ~/.huaweicloud/credentials), or OS_AUTH_TOKEN, or OS_USERNAME, OS_PASSWORD and OS_DOMAIN_NAME, or HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE (OIDC), or KUBEFETCH_HUAWEI_ECS_METADATA=1 on an ECS",
         "ack" => "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure` (use --profile for a named profile), or ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE (OIDC), or ALIBABA_CLOUD_ECS_METADATA=<role> on an ECS",
         _ => "see `kubefetch --help` for where credentials are read from",

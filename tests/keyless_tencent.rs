@@ -524,3 +524,24 @@ fn no_secret_reaches_the_output_or_the_kubeconfig() {
         );
     }
 }
+
+#[test]
+fn a_fleet_over_two_regions_exchanges_once() {
+    let s = Sandbox::new();
+    let file = token_file(&s, &s.cloud.oidc_token(chrono::Duration::hours(1)));
+    let fleet = s.write_home_file(
+        "fleet.yaml",
+        "apiVersion: kubefetch/v1\nkind: Fleet\nname: ci\nclusters:\n\
+         - {provider: tke, region: ap-guangzhou, ids: [cls-a]}\n\
+         - {provider: tke, region: ap-shanghai, ids: [cls-b]}\n",
+    );
+    let mut cmd = oidc(&s, &file);
+    cmd.arg("sync").arg(&fleet);
+    assert_code(&cmd.output().unwrap(), 0);
+    assert_eq!(s.requests_to(Provider::TencentSts).len(), 1);
+    let tke = s.requests_to(Provider::Tke);
+    let regions: Vec<_> = tke.iter().map(|r| header(r, "x-tc-region")).collect();
+    assert_eq!(regions.len(), 2);
+    assert!(regions.contains(&Some("ap-shanghai")), "{regions:?}");
+    assert_tke_used_temporary_keys_of(&s, fixtures::TENCENT_ROLE_ARN);
+}

@@ -4,7 +4,8 @@
 //! (DESIGN.md section 11). STS and the metadata service have clients of
 //! their own: TKE's rate limit is not spent on them.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::Url;
 
@@ -28,7 +29,19 @@ pub struct Exchange {
     sts: Option<(Url, HttpClient)>,
     metadata: Option<(Url, HttpClient)>,
     env: Arc<Env>,
-    keys: Exchanged<TencentCredential>,
+    keys: Arc<Exchanged<TencentCredential>>,
+}
+
+/// One exchange per recipe for the whole process: a fleet sets up a TKE
+/// client per distinct options (regions), and STS keys serve them all.
+fn shared_exchange(recipe: String) -> Arc<Exchanged<TencentCredential>> {
+    type Registry = Mutex<HashMap<String, Arc<Exchanged<TencentCredential>>>>;
+    static EXCHANGES: OnceLock<Registry> = OnceLock::new();
+    let mut exchanges = EXCHANGES
+        .get_or_init(Registry::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    Arc::clone(exchanges.entry(recipe).or_default())
 }
 
 impl Exchange {
@@ -55,13 +68,14 @@ impl Exchange {
         } else {
             None
         };
+        let recipe = recipe(&source, [&sts, &metadata]);
         Ok(Exchange {
             source,
             region: region.to_string(),
             sts,
             metadata,
             env,
-            keys: Exchanged::default(),
+            keys: shared_exchange(recipe),
         })
     }
 
@@ -109,4 +123,26 @@ impl Exchange {
             env: &self.env,
         }
     }
+}
+
+/// Everything that decides what an exchange gives (never a secret): two
+/// clients with the same recipe share one exchange.
+fn recipe(source: &TencentSource, endpoints: [&Option<(Url, HttpClient)>; 2]) -> String {
+    let origin = match &source.origin {
+        Origin::Keys(keys) => format!("keys {}", keys.secret_id),
+        Origin::WebIdentity(web) => format!(
+            "oidc {} {} {} {:?}",
+            web.role_arn,
+            web.provider_id,
+            web.token_file.path.display(),
+            web.region
+        ),
+        Origin::CvmRole(role) => format!("cvm-role {role}"),
+    };
+    let assume = source
+        .assume
+        .as_ref()
+        .map(|role| format!("assume {} {:?}", role.role_arn, role.session_name));
+    let endpoints = endpoints.map(|e| e.as_ref().map(|(url, _)| url.to_string()));
+    format!("{origin} {assume:?} {endpoints:?}")
 }
