@@ -9,8 +9,11 @@
 //! assume, an instance's metadata). [`Exchanged`] holds the outcome of that
 //! exchange: made at most once per run, on first use.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::OnceCell;
 
@@ -138,6 +141,27 @@ impl<K> Exchanged<K> {
     }
 }
 
+/// The exchange of `recipe` for the whole process: a run may set up several
+/// clients with the same recipe (a fleet across regions, a refresh of
+/// contexts with different options), and one exchange serves them all.
+/// `recipe` names everything that decides the outcome, never a secret.
+pub fn shared_exchange<K: Send + Sync + 'static>(recipe: String) -> Arc<Exchanged<K>> {
+    type Registry = Mutex<HashMap<(TypeId, String), Arc<dyn Any + Send + Sync>>>;
+    static EXCHANGES: OnceLock<Registry> = OnceLock::new();
+    let mut exchanges = EXCHANGES
+        .get_or_init(Registry::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let entry = exchanges
+        .entry((TypeId::of::<K>(), recipe))
+        .or_insert_with(|| Arc::new(Exchanged::<K>::default()));
+    match Arc::clone(entry).downcast::<Exchanged<K>>() {
+        Ok(exchanged) => exchanged,
+        // Keyed by the type: another type cannot be under this key.
+        Err(_) => Arc::new(Exchanged::default()),
+    }
+}
+
 /// Reads an INI credentials file: `Ok(None)` when it does not exist.
 pub fn read_ini(path: &std::path::Path) -> Result<Option<ini::Ini>, String> {
     match std::fs::read_to_string(path) {
@@ -210,6 +234,17 @@ mod tests {
             assert_eq!(got.unwrap_err().summary, "refused");
         }
         assert_eq!(runs.get(), 1);
+    }
+
+    #[test]
+    fn one_recipe_shares_one_exchange_per_process_and_type() {
+        let first = shared_exchange::<u32>("credentials::tests recipe".into());
+        let again = shared_exchange::<u32>("credentials::tests recipe".into());
+        let other = shared_exchange::<u32>("credentials::tests other".into());
+        let typed = shared_exchange::<u64>("credentials::tests recipe".into());
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_eq!(Arc::strong_count(&typed), 2, "a registry entry of its own");
     }
 
     #[test]

@@ -512,6 +512,39 @@ fn discovery_across_every_region_exchanges_once() {
 }
 
 #[test]
+fn a_refresh_of_contexts_with_different_options_exchanges_once() {
+    let s = Sandbox::new();
+    let token = token_file(&s, &s.cloud.oidc_token(Duration::minutes(10)));
+    let kubeconfig = s.home.path().join("ci.yaml");
+    let path = kubeconfig.to_str().unwrap();
+    for (ttl, context) in [("60", "short"), ("90", "long")] {
+        let args = [
+            "ack",
+            ACK_CLUSTER,
+            "--ttl",
+            ttl,
+            "--context",
+            context,
+            "--kubeconfig",
+            path,
+        ];
+        assert_code(&run(oidc(&s, ALIBABA_ROLE_ARN, &token), &args), 0);
+    }
+    assert_eq!(s.requests_to(Provider::AlibabaSts).len(), 2, "one per run");
+    let out = run(
+        oidc(&s, ALIBABA_ROLE_ARN, &token),
+        &["refresh", "--all", "--kubeconfig", path],
+    );
+    assert_code(&out, 0);
+    assert_eq!(
+        s.requests_to(Provider::AlibabaSts).len(),
+        3,
+        "one for both contexts"
+    );
+    assert_eq!(s.requests_to(Provider::Ack).len(), 4);
+}
+
+#[test]
 fn exec_credentials_are_cached_per_role() {
     let s = Sandbox::new();
     let token = token_file(&s, &s.cloud.oidc_token(Duration::minutes(10)));

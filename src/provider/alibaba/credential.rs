@@ -70,6 +70,30 @@ impl Credential {
         }
     }
 
+    /// Everything that decides what an exchange gives, never a secret (the
+    /// default session name aside, which only labels the session).
+    pub fn recipe(&self) -> String {
+        match self {
+            Credential::Keys(keys) => keys.identity(),
+            Credential::Oidc(oidc) => format!(
+                "oidc {} {} {} {}",
+                oidc.role.arn,
+                oidc.role.duration_seconds,
+                oidc.provider_arn,
+                oidc.token_file.path.display()
+            ),
+            Credential::Instance(instance) => {
+                format!("ecs-role {} {}", instance.name, instance.imdsv1_disabled)
+            }
+            Credential::AssumeRole { from, role } => format!(
+                "role {} {} from ({})",
+                role.arn,
+                role.duration_seconds,
+                from.recipe()
+            ),
+        }
+    }
+
     /// Whether getting keys takes an STS call / the metadata service.
     pub fn uses_sts(&self) -> bool {
         match self {
@@ -870,6 +894,26 @@ mod tests {
         let bad = [&keys_env[..], &[(ROLE_ARN, "acs:ram::123:user/x")]].concat();
         let err = load(&env(&bad, &home), None).unwrap_err().to_string();
         assert!(err.contains(ROLE_ARN), "{err}");
+    }
+
+    #[test]
+    fn a_recipe_names_no_secret_and_not_the_default_session_name() {
+        let home = home_with(&[]);
+        let vars = [
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "E"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "the-secret"),
+            (ROLE_ARN, ROLE),
+        ];
+        let at = |seconds| {
+            let now = chrono::DateTime::from_timestamp(seconds, 0).unwrap();
+            load(&env(&vars, &home).with_now(now), None).unwrap().value
+        };
+        let (first, later) = (at(1_700_000_000), at(1_700_000_100));
+        assert_eq!(first.recipe(), later.recipe());
+        assert_eq!(
+            first.recipe(),
+            format!("role {ROLE} 3600 from (access-key-id E)")
+        );
     }
 
     #[test]

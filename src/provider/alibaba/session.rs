@@ -1,7 +1,7 @@
 //! The keys ACK requests are signed with: the ones found, or those a recipe
 //! (OIDC, an instance role, a role to assume) is exchanged for, once per
-//! run and on first use. Regional clients of one discovery share a session,
-//! so listing every region and fetching from each exchanges once.
+//! run and on first use: every client with the same recipe (a discovery
+//! across regions, a fleet, a refresh) shares the exchange.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use super::credential::{AlibabaCredential, Credential};
 use super::{metadata, sts};
-use crate::credentials::Exchanged;
+use crate::credentials::{shared_exchange, Exchanged};
 use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::HttpClient;
@@ -33,7 +33,7 @@ pub enum Session {
 
 pub struct Exchange {
     recipe: Credential,
-    exchanged: Exchanged<AlibabaCredential>,
+    exchanged: Arc<Exchanged<AlibabaCredential>>,
     sts: Url,
     /// The metadata service and its client (1 s to connect, no retry),
     /// only when the recipe asks for the instance's role.
@@ -74,9 +74,14 @@ impl Session {
         } else {
             None
         };
+        let metadata_url = metadata.as_ref().map(|(url, _)| url.as_str());
+        let recipe = format!(
+            "{} sts {sts} metadata {metadata_url:?}",
+            credential.recipe()
+        );
         Ok(Session::Exchange(Box::new(Exchange {
             recipe: credential,
-            exchanged: Exchanged::default(),
+            exchanged: shared_exchange(recipe),
             sts,
             metadata,
             http,

@@ -4,12 +4,11 @@
 //! (DESIGN.md section 11). STS and the metadata service have clients of
 //! their own: TKE's rate limit is not spent on them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use reqwest::Url;
 
-use crate::credentials::Exchanged;
+use crate::credentials::{shared_exchange, Exchanged};
 use crate::env::Env;
 use crate::http::HttpClient;
 use crate::keyless::{exchange_endpoint, metadata_client, metadata_endpoint};
@@ -30,18 +29,6 @@ pub struct Exchange {
     metadata: Option<(Url, HttpClient)>,
     env: Arc<Env>,
     keys: Arc<Exchanged<TencentCredential>>,
-}
-
-/// One exchange per recipe for the whole process: a fleet sets up a TKE
-/// client per distinct options (regions), and STS keys serve them all.
-fn shared_exchange(recipe: String) -> Arc<Exchanged<TencentCredential>> {
-    type Registry = Mutex<HashMap<String, Arc<Exchanged<TencentCredential>>>>;
-    static EXCHANGES: OnceLock<Registry> = OnceLock::new();
-    let mut exchanges = EXCHANGES
-        .get_or_init(Registry::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    Arc::clone(exchanges.entry(recipe).or_default())
 }
 
 impl Exchange {
