@@ -439,7 +439,7 @@ fn metadata_is_asked_only_when_a_variable_says_so_and_its_silence_names_it() {
 }
 
 #[test]
-fn an_sts_answer_without_credentials_exits_5_and_writes_nothing() {
+fn an_answer_without_credentials_exits_5_and_writes_nothing() {
     let s = Sandbox::new();
     let kubeconfig = s.home.path().join("ci.yaml");
     assert_code(&run_fetch(s.kubefetch(), &kubeconfig), 0);
@@ -451,6 +451,23 @@ fn an_sts_answer_without_credentials_exits_5_and_writes_nothing() {
     assert_code(&out, 5);
     assert!(
         stderr(&out).contains("without credentials"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&kubeconfig).unwrap(), before);
+
+    // The metadata service's token step and answer, both without credentials.
+    s.cloud.inject(
+        Fault::new(FaultKind::MissingFields)
+            .for_provider(Provider::AlibabaMetadata)
+            .times(2),
+    );
+    let mut cmd = keyless(&s);
+    cmd.env(ECS_METADATA, ALIBABA_ECS_ROLE);
+    let out = run_fetch(cmd, &kubeconfig);
+    assert_code(&out, 5);
+    assert!(
+        stderr(&out).contains("metadata service answered without credentials"),
         "{}",
         stderr(&out)
     );

@@ -203,7 +203,7 @@ pub fn load(
     );
     let (ini_path, ini_name) = sdk_file(env);
     let ini_source = Source::new(format!("{ini_name} [{ini_profile}]"), move || {
-        from_sdk_file(ini_path, &ini_profile)
+        from_sdk_file(env, ini_path, &ini_profile)
     });
     let found = if explicit_profile.is_some() {
         resolve(PROVIDER, vec![cli_source, ini_source])?
@@ -281,6 +281,30 @@ fn check_arn(arn: &str, kind: &str) -> Result<(), String> {
             arn.escape_debug()
         )),
     }
+}
+
+/// A role a file names: `arn` (with the name of its field, for messages)
+/// checked; an empty session name or duration takes the default.
+fn role_to_assume(
+    env: &Env,
+    (arn, field): (&str, &str),
+    session: &str,
+    duration_seconds: u64,
+    origin: &str,
+) -> Result<RoleToAssume, String> {
+    check_arn(arn, "role").map_err(|reason| format!("{field}: {reason}"))?;
+    Ok(RoleToAssume {
+        arn: arn.to_string(),
+        session_name: match session {
+            "" => session_name(env, Some(SESSION_NAME)),
+            given => given.to_string(),
+        },
+        duration_seconds: match duration_seconds {
+            0 => DEFAULT_DURATION_SECONDS,
+            seconds => seconds,
+        },
+        origin: origin.to_string(),
+    })
 }
 
 /// A RAM role name, which becomes part of the metadata path.
@@ -484,22 +508,17 @@ fn cli_profile<'a>(
             security_token: token,
         }))
     };
-    let role = || -> Result<RoleToAssume, String> {
-        check_arn(&found.ram_role_arn, "role")
-            .map_err(|reason| format!("profile '{profile}' ram_role_arn: {reason}"))?;
-        Ok(RoleToAssume {
-            arn: found.ram_role_arn.clone(),
-            session_name: if found.ram_session_name.is_empty() {
-                session_name(env, Some(SESSION_NAME))
-            } else {
-                found.ram_session_name.clone()
-            },
-            duration_seconds: match found.expired_seconds {
-                0 => DEFAULT_DURATION_SECONDS,
-                seconds => seconds,
-            },
-            origin: origin.clone(),
-        })
+    let role = || {
+        role_to_assume(
+            env,
+            (
+                &found.ram_role_arn,
+                &format!("profile '{profile}' ram_role_arn"),
+            ),
+            &found.ram_session_name,
+            found.expired_seconds,
+            &origin,
+        )
     };
     match mode {
         "AK" => keys(None),
@@ -568,7 +587,7 @@ fn sdk_file(env: &Env) -> (Option<PathBuf>, String) {
     }
 }
 
-fn from_sdk_file(path: Option<PathBuf>, profile: &str) -> Lookup<Credential> {
+fn from_sdk_file(env: &Env, path: Option<PathBuf>, profile: &str) -> Lookup<Credential> {
     let Some(path) = path else {
         return Lookup::NotHere("no home directory".into());
     };
@@ -584,35 +603,51 @@ fn from_sdk_file(path: Option<PathBuf>, profile: &str) -> Lookup<Credential> {
     if get("enable").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
         return Lookup::NotHere(format!("section [{profile}] has enable = false"));
     }
-    let kind = get("type").unwrap_or("access_key");
-    let token = match kind {
-        "access_key" => None,
-        "sts" => match get("security_token") {
-            Some(token) => Some(Secret::new(token)),
-            None => {
-                return Lookup::Broken(format!(
-                    "section [{profile}] of {} has type sts but no security_token",
-                    path.display()
-                ))
-            }
-        },
-        other => {
-            return Lookup::Broken(format!(
-                "section [{profile}] of {} has type {other}, which kubefetch does not support yet (only access_key and sts)",
-                path.display()
-            ))
-        }
-    };
-    match (get("access_key_id"), get("access_key_secret")) {
-        (Some(id), Some(secret)) => Lookup::Found(Credential::Keys(AlibabaCredential {
+    let place = format!("section [{profile}] of {}", path.display());
+    let keys = |token: Option<Secret>| match (get("access_key_id"), get("access_key_secret")) {
+        (Some(id), Some(secret)) => Ok(Credential::Keys(AlibabaCredential {
             access_key_id: id.to_string(),
             access_key_secret: Secret::new(secret),
             security_token: token,
         })),
-        _ => Lookup::Broken(format!(
-            "section [{profile}] of {} lacks access_key_id or access_key_secret",
-            path.display()
+        _ => Err(format!("{place} lacks access_key_id or access_key_secret")),
+    };
+    let found = match get("type").unwrap_or("access_key") {
+        "access_key" => keys(None),
+        "sts" => match get("security_token") {
+            Some(token) => keys(Some(Secret::new(token))),
+            None => Err(format!("{place} has type sts but no security_token")),
+        },
+        "ram_role_arn" => role_to_assume(
+            env,
+            (get("role_arn").unwrap_or_default(), &format!("{place} role_arn")),
+            get("role_session_name").unwrap_or_default(),
+            0,
+            &place,
+        )
+        .and_then(|role| {
+            Ok(Credential::AssumeRole {
+                from: Box::new(keys(None)?),
+                role,
+            })
+        }),
+        "ecs_ram_role" if is_true(env, ECS_METADATA_DISABLED) => Err(format!(
+            "{place} has type ecs_ram_role but {ECS_METADATA_DISABLED} is set"
         )),
+        "ecs_ram_role" => {
+            return instance_role(
+                env,
+                get("role_name").unwrap_or_default(),
+                format!("{place} (role_name)"),
+            )
+        }
+        other => Err(format!(
+            "{place} has type {other}, which kubefetch does not support yet (access_key, sts, ram_role_arn and ecs_ram_role are)"
+        )),
+    };
+    match found {
+        Ok(credential) => Lookup::Found(credential),
+        Err(reason) => Lookup::Broken(reason),
     }
 }
 
@@ -961,7 +996,10 @@ mod tests {
         let ini = "[default]\ntype = access_key\naccess_key_id = I\naccess_key_secret = i\n\
                    [temp]\ntype = sts\naccess_key_id = STS.T\naccess_key_secret = t\nsecurity_token = tt\n\
                    [off]\nenable = false\naccess_key_id = O\naccess_key_secret = o\n\
-                   [ecs]\ntype = ecs_ram_role\nrole_name = r\n";
+                   [ecs]\ntype = ecs_ram_role\nrole_name = r\n\
+                   [role]\ntype = ram_role_arn\naccess_key_id = R\naccess_key_secret = r\n\
+                   role_arn = acs:ram::1:role/ci\nrole_session_name = ini\n\
+                   [rsa]\ntype = rsa_key_pair\n";
         let home = home_with(&[(".alibabacloud/credentials.ini", ini)]);
         let found = load(&env(&[], &home), None).unwrap();
         assert_eq!(keys(&found.value).access_key_id, "I");
@@ -977,8 +1015,18 @@ mod tests {
             load(&env(&[("ALIBABA_CLOUD_PROFILE", "off")], &home), None),
             Err(CredentialError::NotFound { .. })
         ));
-        let err = load(&env(&[("ALIBABA_CLOUD_PROFILE", "ecs")], &home), None).unwrap_err();
-        assert!(err.to_string().contains("ecs_ram_role"), "{err}");
+        let profile = |name| load(&env(&[("ALIBABA_CLOUD_PROFILE", name)], &home), None);
+        assert_eq!(profile("ecs").unwrap().value.identity(), "ecs-role r");
+        let Credential::AssumeRole { from, role } = profile("role").unwrap().value else {
+            panic!("ram_role_arn is not a role to assume");
+        };
+        assert_eq!(keys(&from).access_key_id, "R");
+        assert_eq!(
+            (role.arn.as_str(), role.session_name.as_str()),
+            ("acs:ram::1:role/ci", "ini")
+        );
+        let err = profile("rsa").unwrap_err();
+        assert!(err.to_string().contains("rsa_key_pair"), "{err}");
     }
 
     #[test]
