@@ -466,6 +466,7 @@ fn bad_keyless_settings_exit_3_before_any_request() {
     let s = Sandbox::new();
     let empty = s.write_home_file("oidc/empty", "\n");
     let missing = s.home.path().join("oidc/missing");
+    let token = s.write_home_file("oidc/token", "a.b.c\n");
     // (the variables set, what stderr must name)
     type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>);
     let cases: Vec<Case> = vec![
@@ -492,8 +493,22 @@ fn bad_keyless_settings_exit_3_before_any_request() {
             vec!["HUAWEICLOUD_SDK_IDP_ID is set but HUAWEICLOUD_SDK_ID_TOKEN_FILE is not"],
         ),
         (
+            vec![
+                ("HUAWEICLOUD_SDK_IDP_ID", "../github"),
+                ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", token.to_str().unwrap()),
+            ],
+            vec!["HUAWEICLOUD_SDK_IDP_ID '../github' is not an IAM name"],
+        ),
+        (
             vec![("HW_ASSUME_ROLE_AGENCY_NAME", HUAWEI_AGENCY_NAME)],
             vec!["HW_ASSUME_ROLE_DOMAIN_NAME is not"],
+        ),
+        (
+            vec![
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "ci/agency"),
+                ("HW_ASSUME_ROLE_DOMAIN_NAME", HUAWEI_DOMAIN_NAME),
+            ],
+            vec!["HW_ASSUME_ROLE_AGENCY_NAME 'ci/agency' is not an IAM name"],
         ),
         (
             vec![(METADATA_VAR, "yes")],

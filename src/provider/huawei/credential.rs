@@ -152,10 +152,18 @@ fn load_source(env: &Env, scope: Scope) -> Result<Found<HuaweiCredential>, Crede
 /// Both agency variables, or neither.
 fn agency_from_env(env: &Env) -> Result<Option<Agency>, CredentialError> {
     match AGENCY_VARS.map(|name| env.var(name)) {
-        [Some(name), Some(domain)] => Ok(Some(Agency {
-            name: name.to_string(),
-            domain: domain.to_string(),
-        })),
+        [Some(name), Some(domain)] => {
+            let broken = |reason| CredentialError::Broken {
+                source_name: format!("the agency ({})", AGENCY_VARS.join(", ")),
+                reason,
+            };
+            check_name(AGENCY_VARS[0], name).map_err(broken)?;
+            check_name(AGENCY_VARS[1], domain).map_err(broken)?;
+            Ok(Some(Agency {
+                name: name.to_string(),
+                domain: domain.to_string(),
+            }))
+        }
         [None, None] => Ok(None),
         [set, _] => {
             let (given, missing) = if set.is_some() {
@@ -175,14 +183,36 @@ fn from_env_oidc(env: &Env) -> Lookup<HuaweiCredential> {
     const IDP: &str = "HUAWEICLOUD_SDK_IDP_ID";
     const FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
     match (env.var(IDP), TokenFile::from_env(env, FILE)) {
-        (Some(idp_id), Lookup::Found(token_file)) => Lookup::Found(HuaweiCredential::Oidc {
-            idp_id: idp_id.to_string(),
-            token_file,
-        }),
+        (Some(idp_id), Lookup::Found(token_file)) => match check_name(IDP, idp_id) {
+            Ok(()) => Lookup::Found(HuaweiCredential::Oidc {
+                idp_id: idp_id.to_string(),
+                token_file,
+            }),
+            Err(reason) => Lookup::Broken(reason),
+        },
         (_, Lookup::Broken(reason)) => Lookup::Broken(reason),
         (None, Lookup::NotHere(_)) => Lookup::NotHere(format!("{IDP} is not set")),
         (Some(_), Lookup::NotHere(_)) => Lookup::Broken(format!("{IDP} is set but {FILE} is not")),
         (None, Lookup::Found(_)) => Lookup::Broken(format!("{FILE} is set but {IDP} is not")),
+    }
+}
+
+/// IAM names (identity provider ids, agencies, accounts) are at most 64
+/// letters, digits, `-`, `_`, `.` or spaces: anything else is a typo, caught
+/// before it reaches a header or a request.
+fn check_name(var: &str, value: &str) -> Result<(), String> {
+    let plain = value.len() <= 64
+        && !value.trim().is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '));
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "{var} '{}' is not an IAM name (up to 64 letters, digits, '-', '_', '.' or spaces)",
+            value.escape_debug()
+        ))
     }
 }
 
@@ -551,6 +581,19 @@ mod tests {
                 "{err}"
             );
         }
+        let e = env(
+            &[
+                ("OS_AUTH_TOKEN", "t"),
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "ci\nX-Evil: 1"),
+                ("HW_ASSUME_ROLE_DOMAIN_NAME", "acct"),
+            ],
+            &home,
+        );
+        let err = load(&e, Scope::Project).unwrap_err().to_string();
+        assert!(
+            err.contains("HW_ASSUME_ROLE_AGENCY_NAME 'ci\\nX-Evil: 1' is not an IAM name"),
+            "{err}"
+        );
     }
 
     #[test]
