@@ -127,13 +127,17 @@ pub fn load(
     with_assumed_role(env, found)
 }
 
-/// Applies `TENCENTCLOUD_ASSUME_ROLE_ARN` to the credential found.
+/// Applies `TENCENTCLOUD_ASSUME_ROLE_ARN` to the credential found, and
+/// says in the source's name which role, if any, is assumed.
 fn with_assumed_role(
     env: &Env,
     mut found: Found<TencentSource>,
 ) -> Result<Found<TencentSource>, CredentialError> {
     const VAR: &str = "TENCENTCLOUD_ASSUME_ROLE_ARN";
     let Some(arn) = env.var(VAR) else {
+        if found.value.assume.is_some() {
+            found.source = format!("{}, assuming its role-arn", found.source);
+        }
         return Ok(found);
     };
     check_role_arn(arn, VAR).map_err(|reason| CredentialError::Broken {
@@ -659,6 +663,10 @@ mod tests {
         assert_eq!(assume.session_name, None);
         assert!(assume.asked_by.starts_with("role-arn in "));
         assert_eq!(keys(&found.value).secret_id, "P");
+        assert_eq!(
+            found.source,
+            "tccli profile 'ci' (~/.tccli/ci.credential), assuming its role-arn"
+        );
     }
 
     #[test]
