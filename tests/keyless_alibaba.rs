@@ -242,6 +242,29 @@ fn aliyun_role_profiles_assume_their_role_chained_through_source_profiles() {
 }
 
 #[test]
+fn a_duration_sts_refuses_is_exit_3_with_its_code() {
+    let s = Sandbox::new();
+    s.write_home_file(
+        ".aliyun/config.json",
+        &format!(
+            r#"{{"current": "ci", "profiles": [
+                {{"name": "ci", "mode": "RamRoleArn", "access_key_id": "{ALIBABA_ACCESS_KEY_ID}",
+                  "access_key_secret": "{ALIBABA_ACCESS_KEY_SECRET}", "ram_role_arn": "{ALIBABA_ROLE_ARN}",
+                  "expired_seconds": 43200}}]}}"#
+        ),
+    );
+    let out = run_fetch(keyless(&s), &s.home.path().join("ci.yaml"));
+    assert_code(&out, 3);
+    assert!(
+        stderr(&out).contains("InvalidParameter.DurationSeconds"),
+        "{}",
+        stderr(&out)
+    );
+    assert_request_id(&stderr(&out));
+    assert!(s.requests_to(Provider::Ack).is_empty());
+}
+
+#[test]
 fn the_ecs_instance_role_comes_from_the_metadata_service_token_first() {
     let s = Sandbox::new();
     let kubeconfig = s.home.path().join("ci.yaml");

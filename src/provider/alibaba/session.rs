@@ -74,14 +74,12 @@ impl Session {
         } else {
             None
         };
-        let metadata_url = metadata.as_ref().map(|(url, _)| url.as_str());
-        let recipe = format!(
-            "{} sts {sts} metadata {metadata_url:?}",
-            credential.recipe()
-        );
+        // Not keyed by the endpoints: they vary only by region within a
+        // run, and keys from any region's STS serve every region.
+        let exchanged = shared_exchange(credential.recipe());
         Ok(Session::Exchange(Box::new(Exchange {
             recipe: credential,
-            exchanged: shared_exchange(recipe),
+            exchanged,
             sts,
             metadata,
             http,
@@ -190,5 +188,55 @@ impl Exchange {
             )?;
             Ok(issued.keys)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyless::TokenFile;
+    use crate::provider::alibaba::credential::{OidcRole, RoleToAssume};
+    use crate::settings::Verbosity;
+    use crate::testing::http_settings;
+
+    fn session(role: &str, sts_default: &str) -> Session {
+        let oidc = Credential::Oidc(OidcRole {
+            role: RoleToAssume {
+                arn: role.to_string(),
+                session_name: "s".into(),
+                duration_seconds: 3600,
+                origin: "ALIBABA_CLOUD_ROLE_ARN".into(),
+            },
+            provider_arn: "acs:ram::1:oidc-provider/gh".into(),
+            token_file: TokenFile {
+                var: "T",
+                path: "/session-tests/token".into(),
+            },
+        });
+        let ui = Ui::new(Verbosity::Quiet);
+        let http = HttpClient::new(&http_settings(), None, ui).unwrap();
+        let env = Arc::new(Env::new(Vec::<(String, String)>::new(), None));
+        Session::new(oidc, sts_default, &http_settings(), http, env, ui).unwrap()
+    }
+
+    fn exchanged(session: &Session) -> &Arc<Exchanged<AlibabaCredential>> {
+        match session {
+            Session::Exchange(exchange) => &exchange.exchanged,
+            Session::Keys(_) => panic!("a recipe became keys"),
+        }
+    }
+
+    #[test]
+    fn clients_in_other_regions_share_the_exchange_of_their_recipe() {
+        let role = "acs:ram::1:role/session-tests";
+        let hangzhou = session(role, "https://sts.cn-hangzhou.aliyuncs.com");
+        let beijing = session(role, "https://sts.cn-beijing.aliyuncs.com");
+        assert!(Arc::ptr_eq(exchanged(&hangzhou), exchanged(&beijing)));
+        let other = session(
+            "acs:ram::1:role/session-tests-2",
+            "https://sts.aliyuncs.com",
+        );
+        assert!(!Arc::ptr_eq(exchanged(&hangzhou), exchanged(&other)));
+        assert_eq!(hangzhou.identity(), format!("role {role}"));
     }
 }
