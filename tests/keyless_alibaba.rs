@@ -204,8 +204,6 @@ fn aliyun_role_profiles_assume_their_role_chained_through_source_profiles() {
         ".aliyun/config.json",
         &format!(
             r#"{{"current": "deploy", "profiles": [
-                {{"name": "base", "mode": "AK", "access_key_id": "{ALIBABA_ACCESS_KEY_ID}",
-                  "access_key_secret": "{ALIBABA_ACCESS_KEY_SECRET}"}},
                 {{"name": "ci", "mode": "RamRoleArn", "access_key_id": "{ALIBABA_ACCESS_KEY_ID}",
                   "access_key_secret": "{ALIBABA_ACCESS_KEY_SECRET}", "ram_role_arn": "{ALIBABA_ROLE_ARN}",
                   "ram_session_name": "from-profile", "expired_seconds": 900}},
