@@ -36,6 +36,26 @@ Environment:
                              Alibaba credentials (STS token optional), region and aliyun CLI profile
   ALIBABA_CLOUD_CREDENTIALS_FILE
                              Alibaba SDK credentials file (default ~/.alibabacloud/credentials.ini)
+Keyless (CI and cloud hosts; each exchange once per run, see the README):
+  ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE,
+  ALIBABA_CLOUD_ROLE_SESSION_NAME
+                             Alibaba OIDC (AssumeRoleWithOIDC); the role alone is assumed with the keys found
+  ALIBABA_CLOUD_ECS_METADATA, ALIBABA_CLOUD_IMDSV1_DISABLED, ALIBABA_CLOUD_ECS_METADATA_DISABLED
+                             Alibaba ECS instance role (metadata service)
+  TKE_ROLE_ARN, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_REGION
+                             Tencent OIDC (AssumeRoleWithWebIdentity)
+  TENCENTCLOUD_ASSUME_ROLE_ARN, TENCENTCLOUD_ASSUME_ROLE_SESSION_NAME
+                             Tencent role assumed with the credential found
+  TENCENTCLOUD_CAM_ROLE_NAME Tencent CVM instance role (metadata service)
+  HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE
+                             Huawei OIDC (id token exchanged at IAM for temporary keys)
+  HW_ASSUME_ROLE_AGENCY_NAME, HW_ASSUME_ROLE_DOMAIN_NAME
+                             Huawei agency assumed with the credential found
+  KUBEFETCH_HUAWEI_ECS_METADATA
+                             1 or true: the Huawei ECS instance's agency (metadata service)
+  KUBEFETCH_ALIBABA_STS_ENDPOINT, KUBEFETCH_TENCENT_STS_ENDPOINT, KUBEFETCH_ALIBABA_METADATA_ENDPOINT,
+  KUBEFETCH_TENCENT_METADATA_ENDPOINT, KUBEFETCH_HUAWEI_METADATA_ENDPOINT
+                             STS and metadata base URLs (tests, private clouds)
 
 Credentials are never taken from the command line. Exit codes: 0 ok, 1 internal error,
 2 usage, 3 credentials, 4 cluster not found, 5 provider or network, 6 local kubeconfig.";

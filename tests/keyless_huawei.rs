@@ -642,3 +642,30 @@ fn exec_entries_are_keyed_by_the_oidc_identity_provider_or_the_agency() {
         assert!(!text.contains(&id_token));
     }
 }
+
+#[test]
+fn a_fleet_of_cce_and_ucs_clusters_exchanges_once() {
+    let s = Sandbox::new();
+    let fleet = s.write_home_file(
+        "fleet.yaml",
+        &format!(
+            "apiVersion: kubefetch/v1\nkind: Fleet\nname: ci\nclusters:\n\
+             - {{provider: cce, region: cn-north-4, ids: [{CCE_CLUSTER}]}}\n\
+             - {{provider: ucs, ids: [{UCS_CLUSTER}]}}\n"
+        ),
+    );
+    let (mut cmd, _) = with_oidc(&s);
+    cmd.arg("sync").arg(&fleet);
+    assert_code(&cmd.output().unwrap(), 0);
+    assert_eq!(iam_posts_to(&s, ID_TOKEN_PATH).len(), 1);
+    assert_eq!(iam_posts_to(&s, SECURITY_TOKENS_PATH).len(), 1);
+    let keys = only_temporary(&s);
+    for request in s
+        .requests_to(Provider::Cce)
+        .iter()
+        .chain(&s.requests_to(Provider::Ucs))
+    {
+        assert_signed_with(request, &keys);
+    }
+    assert_eq!(names(&yaml(&s.default_kubeconfig()), "contexts").len(), 2);
+}

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::credentials::{Exchanged, Found};
+use crate::credentials::{shared_exchange, Exchanged, Found};
 use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request};
@@ -144,22 +144,24 @@ impl Client {
     /// for an exchange, what it is exchanged for (the agency, the identity
     /// provider, the ECS's agency), not the keys it starts from.
     fn identity(&self) -> String {
-        match &self.credential {
-            HuaweiCredential::AkSk(keys) => format!("ak {}", keys.ak),
-            HuaweiCredential::Password { user, domain, .. } => format!("user {domain}/{user}"),
-            HuaweiCredential::Token(token) => {
-                use sha2::{Digest, Sha256};
-                format!(
-                    "token-sha256 {}",
-                    hex::encode(Sha256::digest(token.expose()))
-                )
+        identity_of(&self.credential)
+    }
+
+    /// Everything that decides what exchanging `credential` gives, never a
+    /// secret: the key under which one exchange serves the whole process.
+    fn recipe(&self, credential: &HuaweiCredential) -> String {
+        let what = match credential {
+            HuaweiCredential::Agency { with, .. } => {
+                format!("{} with {}", identity_of(credential), self.recipe(with))
             }
-            HuaweiCredential::Oidc { idp_id, .. } => format!("oidc {idp_id}"),
-            HuaweiCredential::EcsMetadata => "ecs-metadata".to_string(),
-            HuaweiCredential::Agency { agency, .. } => {
-                format!("agency {}/{}", agency.domain, agency.name)
-            }
-        }
+            other => identity_of(other),
+        };
+        let metadata = self.metadata.as_ref().map(|(url, _)| url.as_str());
+        format!(
+            "huawei {what}, IAM {}, metadata {}",
+            self.iam_endpoint,
+            metadata.unwrap_or("-")
+        )
     }
 
     async fn session(&self) -> Result<&Session, ApiError> {
@@ -268,42 +270,93 @@ impl Client {
                     }
                 }
                 HuaweiCredential::Oidc { idp_id, token_file } => {
-                    let id_token = token_file.read_for_exchange()?;
-                    let unscoped = iam.federated_token(idp_id, &id_token).await?;
-                    let temporary = iam.temporary_keys(Grant::Token(&unscoped)).await?;
+                    let auth = self
+                        .temporary(credential, || async {
+                            let id_token = token_file.read_for_exchange()?;
+                            let unscoped = iam.federated_token(idp_id, &id_token).await?;
+                            let keys = iam.temporary_keys(Grant::Token(&unscoped)).await?;
+                            Ok(keys.authorizer())
+                        })
+                        .await?;
                     Keys::new(
-                        temporary.authorizer(),
+                        auth,
                         "the temporary keys IAM issued for the OIDC id token were refused: check the permissions of the identity provider's mapped user (HUAWEICLOUD_SDK_IDP_ID)",
                     )
                 }
                 HuaweiCredential::EcsMetadata => {
-                    let (base, http) = self.metadata.as_ref().ok_or_else(|| {
-                        ApiError::new(ErrorKind::Internal, "no metadata client was set up")
-                    })?;
-                    let metadata = Metadata {
-                        base,
-                        http,
-                        env: &self.env,
-                    };
+                    let auth = self
+                        .temporary(credential, || async {
+                            let (base, http) = self.metadata.as_ref().ok_or_else(|| {
+                                ApiError::new(ErrorKind::Internal, "no metadata client was set up")
+                            })?;
+                            let metadata = Metadata {
+                                base,
+                                http,
+                                env: &self.env,
+                            };
+                            Ok(metadata.security_key().await?.authorizer())
+                        })
+                        .await?;
                     Keys::new(
-                        metadata.security_key().await?.authorizer(),
+                        auth,
                         "the ECS agency's temporary keys were refused: check the agency's permissions",
                     )
                 }
                 HuaweiCredential::Agency { agency, with } => {
-                    let source = self.keys(with, iam, true).await?;
-                    let grant = Grant::Agency {
-                        auth: &source.auth,
-                        agency,
-                    };
+                    let auth = self
+                        .temporary(credential, || async {
+                            let source = self.keys(with, iam, true).await?;
+                            let grant = Grant::Agency {
+                                auth: &source.auth,
+                                agency,
+                            };
+                            Ok(iam.temporary_keys(grant).await?.authorizer())
+                        })
+                        .await?;
                     Keys::new(
-                        iam.temporary_keys(grant).await?.authorizer(),
+                        auth,
                         "the agency's temporary keys were refused: check the agency's permissions (HW_ASSUME_ROLE_AGENCY_NAME)",
                     )
                 }
             };
             Ok(keys)
         })
+    }
+
+    /// Temporary AK/SK from `exchange`, made once for the whole process:
+    /// they fit every scope, so CCE, UCS and every region share them.
+    async fn temporary<F>(
+        &self,
+        credential: &HuaweiCredential,
+        exchange: impl FnOnce() -> F,
+    ) -> Result<Authorizer, ApiError>
+    where
+        F: Future<Output = Result<Authorizer, ApiError>>,
+    {
+        let shared = shared_exchange::<Authorizer>(self.recipe(credential));
+        shared.get(exchange).await.cloned()
+    }
+}
+
+/// Who a credential is, never a secret: the AK, the IAM user, the role
+/// acted as, or for a bare token a digest of it (a token names no user
+/// kubefetch could read offline).
+fn identity_of(credential: &HuaweiCredential) -> String {
+    match credential {
+        HuaweiCredential::AkSk(keys) => format!("ak {}", keys.ak),
+        HuaweiCredential::Password { user, domain, .. } => format!("user {domain}/{user}"),
+        HuaweiCredential::Token(token) => {
+            use sha2::{Digest, Sha256};
+            format!(
+                "token-sha256 {}",
+                hex::encode(Sha256::digest(token.expose()))
+            )
+        }
+        HuaweiCredential::Oidc { idp_id, .. } => format!("oidc {idp_id}"),
+        HuaweiCredential::EcsMetadata => "ecs-metadata".to_string(),
+        HuaweiCredential::Agency { agency, .. } => {
+            format!("agency {}/{}", agency.domain, agency.name)
+        }
     }
 }
 
