@@ -18,9 +18,11 @@ use crate::secret::Secret;
 use crate::settings::{parse_endpoint, HttpSettings, UsageError};
 use crate::ui::Ui;
 
-/// How long a metadata service may take to accept a connection: it is on the
-/// host's own link, so a slow one is an absent one.
+/// How long a metadata service may take to accept a connection, and to
+/// answer in all: it is on the host's own link and answers in milliseconds,
+/// so a slow one is an absent one (the SDKs give it 1 s and 1 s too).
 pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// An OIDC token file named by a variable. It is checked when the chain is
 /// resolved (a missing or empty file fails before any request) and read again
@@ -121,10 +123,11 @@ pub fn metadata_endpoint(env: &Env, override_var: &str, default: &str) -> Result
     }
 }
 
-/// The client for a metadata service: a 1 s connect timeout and no retry.
+/// The client for a metadata service: a 1 s connect timeout, 2 s in all
+/// (or `--timeout` when shorter) and no retry.
 pub fn metadata_client(settings: &HttpSettings, ui: Ui) -> Result<HttpClient, ClientError> {
     let settings = HttpSettings {
-        timeout: settings.timeout,
+        timeout: settings.timeout.min(METADATA_TIMEOUT),
         retries: 0,
         ca_bundle: None,
     };

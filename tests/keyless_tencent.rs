@@ -394,6 +394,29 @@ fn an_unreachable_metadata_service_names_the_variable() {
 }
 
 #[test]
+fn a_metadata_service_that_connects_but_never_answers_names_the_variable() {
+    let s = Sandbox::new();
+    s.cloud.inject(
+        Fault::new(FaultKind::Delay(std::time::Duration::from_secs(30)))
+            .for_provider(Provider::TencentMetadata),
+    );
+    let mut cmd = command(&s);
+    cmd.env("TENCENTCLOUD_CAM_ROLE_NAME", fixtures::TENCENT_CVM_ROLE)
+        .args(["tke", CLUSTER, "--region", REGION, "--timeout", "60"]);
+    let out = cmd.output().unwrap();
+    assert_code(&out, 3);
+    let err = stderr(&out);
+    assert!(err.contains("metadata service did not answer"), "{err}");
+    assert!(err.contains("TENCENTCLOUD_CAM_ROLE_NAME"), "{err}");
+    assert_eq!(
+        s.requests_to(Provider::TencentMetadata).len(),
+        1,
+        "no retry"
+    );
+    assert!(s.requests_to(Provider::Tke).is_empty());
+}
+
+#[test]
 fn an_unknown_cvm_role_is_a_credentials_failure() {
     let s = Sandbox::new();
     let mut cmd = command(&s);
