@@ -16,14 +16,6 @@ use fakecloud::{Cluster, Fault, FaultKind, Provider, Recorded, Temporary};
 
 const ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
 
-fn metadata_requests(s: &Sandbox) -> usize {
-    s.cloud
-        .requests()
-        .iter()
-        .filter(|r| Provider::METADATA.contains(&r.provider))
-        .count()
-}
-
 /// kubefetch without the fixed Alibaba keys in its environment.
 fn keyless(s: &Sandbox) -> assert_cmd::Command {
     let mut cmd = s.kubefetch();
@@ -147,7 +139,7 @@ fn oidc_exchanges_once_for_several_clusters_and_signs_with_the_temporary_keys() 
     let ack = s.requests_to(Provider::Ack);
     assert_eq!(ack.len(), 2);
     assert_signed_with(&ack, &keys);
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 
     let written = std::fs::read_to_string(&kubeconfig).unwrap();
     assert_eq!(names(&yaml(&kubeconfig), "contexts").len(), 2);
@@ -340,7 +332,7 @@ fn static_keys_beat_oidc_and_oidc_beats_the_instance_role() {
     assert_code(&run_fetch(with_instance, &kubeconfig), 0);
     assert_eq!(s.requests_to(Provider::AlibabaSts).len(), 1);
     assert_eq!(only_temporary(&s).role, ALIBABA_ROLE_ARN);
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 }
 
 #[test]
@@ -442,7 +434,7 @@ fn metadata_is_asked_only_when_a_variable_says_so_and_its_silence_names_it() {
     assert_code(&run_fetch(s.kubefetch(), &kubeconfig), 0);
     let nothing = run_fetch(keyless(&s), &kubeconfig);
     assert_code(&nothing, 3);
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();

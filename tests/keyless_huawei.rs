@@ -28,14 +28,6 @@ fn iam_posts_to(s: &Sandbox, path: &str) -> Vec<Recorded> {
         .collect()
 }
 
-fn metadata_requests(s: &Sandbox) -> usize {
-    s.cloud
-        .requests()
-        .iter()
-        .filter(|r| Provider::METADATA.contains(&r.provider))
-        .count()
-}
-
 /// kubefetch without the fake's static keys.
 fn keyless(s: &Sandbox) -> assert_cmd::Command {
     let mut cmd = s.kubefetch();
@@ -198,7 +190,7 @@ fn oidc_is_exchanged_once_for_temporary_keys_that_sign_every_request() {
     let config = yaml(&s.default_kubeconfig());
     assert_eq!(names(&config, "contexts").len(), 2);
     assert_no_secrets(&s, &out, &[&id_token, &unscoped]);
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 }
 
 #[test]
@@ -393,13 +385,13 @@ fn static_keys_beat_oidc_and_oidc_beats_metadata() {
         s.cloud.temporaries().is_empty(),
         "the static keys were used"
     );
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 
     let (mut cmd, _) = with_oidc(&s);
     cmd.env(METADATA_VAR, "1");
     assert_code(&run(cmd, &cce(CCE_CLUSTER)), 0);
     assert_eq!(iam_posts_to(&s, ID_TOKEN_PATH).len(), 1);
-    assert_eq!(metadata_requests(&s), 0, "OIDC came first");
+    assert_eq!(s.metadata_requests(), 0, "OIDC came first");
 }
 
 /// The run exits 3 naming IAM's code and the request id, and writes nothing.

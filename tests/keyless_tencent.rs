@@ -64,13 +64,6 @@ fn body(request: &Recorded) -> serde_json::Value {
     serde_json::from_slice(&request.body).expect("a JSON body")
 }
 
-fn metadata_requests(s: &Sandbox) -> usize {
-    Provider::METADATA
-        .iter()
-        .map(|p| s.requests_to(*p).len())
-        .sum()
-}
-
 /// The TKE requests all carried the one temporary credential issued for
 /// `role`: its SecretId in the signature and its token in `X-TC-Token`.
 fn assert_tke_used_temporary_keys_of(s: &Sandbox, role: &str) {
@@ -136,7 +129,7 @@ fn an_oidc_token_is_exchanged_once_and_its_keys_sign_tke() {
         .unwrap()
         .starts_with("kubefetch-"));
     assert_tke_used_temporary_keys_of(&s, fixtures::TENCENT_ROLE_ARN);
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
     assert!(
         stderr(&out).contains(
             "credentials: OIDC (TKE_ROLE_ARN, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE)"
@@ -286,14 +279,14 @@ fn static_keys_beat_oidc_and_oidc_beats_the_cvm_role() {
         .env("TENCENTCLOUD_CAM_ROLE_NAME", fixtures::TENCENT_CVM_ROLE);
     assert_fetched(&s, &fetch(cmd));
     assert!(s.requests_to(Provider::TencentSts).is_empty());
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
     assert_eq!(header(&s.requests_to(Provider::Tke)[0], "x-tc-token"), None);
 
     let mut cmd = oidc(&s, &file);
     cmd.env("TENCENTCLOUD_CAM_ROLE_NAME", fixtures::TENCENT_CVM_ROLE);
     assert_fetched(&s, &fetch(cmd));
     assert_eq!(s.requests_to(Provider::TencentSts).len(), 1);
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 }
 
 #[test]
@@ -373,7 +366,7 @@ fn without_its_variable_the_metadata_service_is_never_asked() {
     let s = Sandbox::new();
     assert_fetched(&s, &fetch(s.kubefetch()));
     fails(command(&s), 3, "TENCENTCLOUD_CAM_ROLE_NAME is not set");
-    assert_eq!(metadata_requests(&s), 0);
+    assert_eq!(s.metadata_requests(), 0);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! codes of its error list; the metadata service answers them as plain text.
 
 use chrono::{DateTime, Utc};
-use kubefetch::sign::sha256_hex;
 use serde_json::json;
 
 use crate::alibaba::{fail, verify, Failure};
@@ -18,9 +17,6 @@ const DURATION_SECONDS: std::ops::RangeInclusive<i64> = 900..=3600;
 /// ECS instance role keys live six hours; the SDK refreshes them well before.
 const INSTANCE_KEYS_SECONDS: i64 = 6 * 3600;
 const METADATA_TOKEN_TTL: std::ops::RangeInclusive<i64> = 1..=21600;
-/// What makes the fake's metadata tokens its own: a token is
-/// `<expiry unix seconds>.<digest>` and needs no state.
-const METADATA_TOKEN_SALT: &str = "fakecloud-ecs-metadata";
 
 /// The roles the fake's STS lets CI assume.
 fn assumable(role: &str) -> bool {
@@ -212,23 +208,23 @@ pub fn metadata(shared: &Shared, req: &ApiRequest) -> Reply {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|s| METADATA_TOKEN_TTL.contains(s));
             match ttl {
-                Some(ttl) => text(200, &metadata_token(now.timestamp() + ttl)),
-                None => text(400, "invalid x-aliyun-ecs-metadata-token-ttl-seconds"),
+                Some(ttl) => Reply::text(200, &shared.lock().issue_metadata_token(now, ttl)),
+                None => Reply::text(400, "invalid x-aliyun-ecs-metadata-token-ttl-seconds"),
             }
         }
         ("GET", ["latest", "meta-data", "ram", "security-credentials", rest @ ..]) => {
             if let Some(token) = req.header("x-aliyun-ecs-metadata-token") {
-                if !metadata_token_valid(token, now) {
-                    return text(401, "invalid or expired metadata token");
+                if !shared.lock().metadata_token_valid(token, now) {
+                    return Reply::text(401, "invalid or expired metadata token");
                 }
             }
             match rest {
-                [] | [""] => text(200, ALIBABA_ECS_ROLE),
+                [] | [""] => Reply::text(200, ALIBABA_ECS_ROLE),
                 [role] if *role == ALIBABA_ECS_ROLE => instance_keys(shared, role, now),
-                _ => text(404, "Not Found"),
+                _ => Reply::text(404, "Not Found"),
             }
         }
-        _ => text(404, "Not Found"),
+        _ => Reply::text(404, "Not Found"),
     }
 }
 
@@ -248,43 +244,4 @@ fn instance_keys(shared: &Shared, role: &str, now: DateTime<Utc>) -> Reply {
             "Code": "Success",
         }),
     )
-}
-
-fn metadata_token(expires: i64) -> String {
-    let digest = sha256_hex(format!("{METADATA_TOKEN_SALT}:{expires}").as_bytes());
-    format!("{expires}.{}", &digest[..32])
-}
-
-fn metadata_token_valid(token: &str, now: DateTime<Utc>) -> bool {
-    token
-        .split_once('.')
-        .and_then(|(expires, _)| expires.parse::<i64>().ok())
-        .is_some_and(|expires| expires > now.timestamp() && metadata_token(expires) == token)
-}
-
-fn text(status: u16, body: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![("content-type".into(), "text/plain".into())],
-        body: body.as_bytes().to_vec(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_tokens_are_checked_without_state() {
-        let now = Utc::now();
-        let token = metadata_token(now.timestamp() + 60);
-        assert!(metadata_token_valid(&token, now));
-        assert!(!metadata_token_valid(
-            &token,
-            now + chrono::Duration::seconds(61)
-        ));
-        let forged = format!("{}.{}", now.timestamp() + 60, "0".repeat(32));
-        assert!(!metadata_token_valid(&forged, now));
-        assert!(!metadata_token_valid("garbage", now));
-    }
 }

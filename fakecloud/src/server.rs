@@ -245,11 +245,7 @@ fn status_error(provider: Provider, status: u16) -> Reply {
 
 /// Metadata services answer errors as plain text, without codes.
 fn metadata_error(status: u16) -> Reply {
-    Reply {
-        status,
-        headers: vec![("content-type".into(), "text/plain".into())],
-        body: format!("{status} {INJECTED}").into_bytes(),
-    }
+    Reply::text(status, &format!("{status} {INJECTED}"))
 }
 
 fn coded_error(provider: Provider, status: u16, code: &str) -> Reply {

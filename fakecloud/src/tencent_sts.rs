@@ -170,7 +170,7 @@ fn expiration(keys: &Temporary) -> String {
 pub fn metadata(shared: &Shared, req: &ApiRequest) -> Reply {
     let role = req.path.strip_prefix(METADATA_ROLES);
     match (req.method.as_str(), role) {
-        ("GET", Some("")) => plain(200, TENCENT_CVM_ROLE),
+        ("GET", Some("")) => Reply::text(200, TENCENT_CVM_ROLE),
         ("GET", Some(TENCENT_CVM_ROLE)) => {
             let keys = shared.lock().issue_temporary(
                 KEY_PREFIX,
@@ -190,16 +190,7 @@ pub fn metadata(shared: &Shared, req: &ApiRequest) -> Reply {
                 }),
             )
         }
-        _ => plain(404, "404 Not Found"),
-    }
-}
-
-/// The metadata service answers in plain text outside its JSON documents.
-fn plain(status: u16, body: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![("content-type".into(), "text/plain".into())],
-        body: body.as_bytes().to_vec(),
+        _ => Reply::text(404, "404 Not Found"),
     }
 }
 

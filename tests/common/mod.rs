@@ -56,6 +56,15 @@ impl Sandbox {
             .collect()
     }
 
+    /// How many requests the fake's instance metadata services received.
+    pub fn metadata_requests(&self) -> usize {
+        self.cloud
+            .requests()
+            .iter()
+            .filter(|r| Provider::METADATA.contains(&r.provider))
+            .count()
+    }
+
     /// kubefetch `args` under a pseudo-terminal (util-linux `script`, with
     /// `TERM=xterm`): what the terminal showed, stderr and stdout together,
     /// on the output's stdout. `None`, said on stderr, when `script` is

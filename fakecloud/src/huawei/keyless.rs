@@ -221,12 +221,5 @@ pub fn metadata(shared: &Shared, req: &ApiRequest) -> Reply {
 
 /// Metadata answers are plain text, as the real service's.
 fn text(status: u16, body: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![
-            ("content-type".into(), "text/plain".into()),
-            ("x-request-id".into(), random_uuid()),
-        ],
-        body: body.as_bytes().to_vec(),
-    }
+    Reply::text(status, body).with_header("x-request-id", random_uuid())
 }
