@@ -12,15 +12,17 @@
 #     `kubectl config get-contexts` on the same files;
 #  6. `kubefetch sync` of a fleet of 1,000 clusters (every provider, `all: true`)
 #     with 100 ms of fake-cloud latency, against the bound set by TKE's rate;
-#  7. `kubefetch credential` served from its cache (median of 5x runs) beside
+#  7. one fetch per provider with static keys beside the same fetch with an
+#     OIDC token exchanged first (STS for tke and ack, IAM's two steps for cce);
+#  8. `kubefetch credential` served from its cache (median of 5x runs) beside
 #     `aws eks get-token` (offline, fake keys), and `kubectl get --raw /version`
 #     through an --exec user against the same call with a static kubeconfig.
 # Usage: scripts/bench-process.sh [runs] [sections]   (default 20 runs per
-# measurement; sections: a comma-separated subset of fetch,merge,many,fleet,list,exec)
+# measurement; sections: a comma-separated subset of fetch,merge,many,fleet,keyless,list,exec)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-sections=${2:-fetch,merge,many,fleet,list,exec}
+sections=${2:-fetch,merge,many,fleet,keyless,list,exec}
 want() { [[ ",$sections," == *",$1,"* ]]; }
 
 cargo build --locked --quiet --release -p kubefetch -p fakecloud
@@ -123,6 +125,39 @@ for n in 50 500 5000 20000; do
   printf '%-8s %-8s %-24s %-12s %-22s %-10s %s\n' "$n" "${size_kb}K" "$k_ms ms, $k_kb KB" "$peak" \
     "$c_ms ms, $c_kb KB" "$ratio" "$own"
 done
+fi
+
+if want keyless; then
+echo
+echo "# one fetch to stdout: static keys against an OIDC token exchanged first ($runs runs each, mean ms)"
+kill "$cloud_pid"
+wait "$cloud_pid" 2>/dev/null || true
+rm -f "$work/env"
+"$bin/fakecloud" --env-file "$work/env" --oidc-token-file "$work/oidc-token" >/dev/null 2>&1 &
+cloud_pid=$!
+for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
+# shellcheck disable=SC1091
+. "$work/env"
+# Both runs go through env(1), so that only the credential source differs.
+keyless_row() {
+  local label=$1 unset_vars=$2 oidc_vars=$3; shift 3
+  local static oidc
+  # shellcheck disable=SC2086
+  static=$(mean_ms "$runs" : env "$bin/kubefetch" "$@" --kubeconfig -)
+  # shellcheck disable=SC2086
+  oidc=$(mean_ms "$runs" : env $unset_vars $oidc_vars "$bin/kubefetch" "$@" --kubeconfig -)
+  printf '%-5s static keys %8s ms   OIDC %8s ms   (+%s ms)\n' "$label" "$static" "$oidc" \
+    "$(awk -v a="$oidc" -v b="$static" 'BEGIN { printf "%.2f", a - b }')"
+}
+keyless_row tke "-u TENCENTCLOUD_SECRET_ID -u TENCENTCLOUD_SECRET_KEY" \
+  "TKE_ROLE_ARN=$FAKECLOUD_TENCENT_ROLE_ARN TKE_PROVIDER_ID=$FAKECLOUD_TENCENT_PROVIDER_ID TKE_WEB_IDENTITY_TOKEN_FILE=$work/oidc-token" \
+  tke "${FAKECLOUD_TKE_CLUSTERS%% *}"
+keyless_row ack "-u ALIBABA_CLOUD_ACCESS_KEY_ID -u ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
+  "ALIBABA_CLOUD_ROLE_ARN=$FAKECLOUD_ALIBABA_ROLE_ARN ALIBABA_CLOUD_OIDC_PROVIDER_ARN=$FAKECLOUD_ALIBABA_OIDC_PROVIDER_ARN ALIBABA_CLOUD_OIDC_TOKEN_FILE=$work/oidc-token" \
+  ack "${FAKECLOUD_ACK_CLUSTERS%% *}"
+keyless_row cce "-u HUAWEICLOUD_SDK_AK -u HUAWEICLOUD_SDK_SK" \
+  "HUAWEICLOUD_SDK_IDP_ID=$FAKECLOUD_HUAWEI_IDP_ID HUAWEICLOUD_SDK_ID_TOKEN_FILE=$work/oidc-token" \
+  cce "${FAKECLOUD_CCE_CLUSTERS%% *}"
 fi
 
 if want list; then

@@ -14,7 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/fakecloud" --env-file "$work/env" >/dev/null &
+"$bin/fakecloud" --env-file "$work/env" --oidc-token-file "$work/oidc-token" >/dev/null &
 cloud_pid=$!
 for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
 [ -s "$work/env" ] || { echo "the fake cloud did not start" >&2; exit 1; }
@@ -41,6 +41,16 @@ fi
 # No key in the kubeconfig: kubectl runs `kubefetch credential`, served from a cache.
 step "$bin/kubefetch" ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --exec --context ack-exec --no-switch
 step "$bin/kubefetch" credential ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --ttl 60 -v
+
+# No long-lived key: a CI job's OIDC token exchanged at STS (once per run), and an agency.
+step env -u ALIBABA_CLOUD_ACCESS_KEY_ID -u ALIBABA_CLOUD_ACCESS_KEY_SECRET \
+  ALIBABA_CLOUD_ROLE_ARN="$FAKECLOUD_ALIBABA_ROLE_ARN" \
+  ALIBABA_CLOUD_OIDC_PROVIDER_ARN="$FAKECLOUD_ALIBABA_OIDC_PROVIDER_ARN" \
+  ALIBABA_CLOUD_OIDC_TOKEN_FILE="$work/oidc-token" \
+  "$bin/kubefetch" ack c5b5e80b0b64a4bf6939d2d8fbbc5 --region cn-hangzhou --context ack-oidc --no-switch -v
+step env -u HUAWEICLOUD_SDK_AK -u HUAWEICLOUD_SDK_SK \
+  HUAWEICLOUD_SDK_IDP_ID="$FAKECLOUD_HUAWEI_IDP_ID" HUAWEICLOUD_SDK_ID_TOKEN_FILE="$work/oidc-token" \
+  "$bin/kubefetch" cce 4d5e6f70-1a2b-11ee-8c90-0255ac100001 --region cn-north-4 --context cce-oidc --no-switch
 
 # Discovery: every page of each provider's cluster list, then a fleet file synced in one write.
 step "$bin/kubefetch" discover tke --region ap-guangzhou

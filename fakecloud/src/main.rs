@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fakecloud::{Cluster, FakeCloud, Fault, FaultKind, Provider};
+use fakecloud::{fixtures, Cluster, FakeCloud, Fault, FaultKind, Provider};
 
 const USAGE: &str =
     "usage: fakecloud [--env-file PATH] [--latency-ms MS] [--tke-clusters N] [--fleet-clusters N]
+                 [--oidc-token-file PATH]
 
 Starts fake TKE, ACK, CCE, UCS and IAM APIs and a TLS kube API server on 127.0.0.1,
 prints the shell export lines that point kubefetch at them, and serves until killed.
@@ -17,6 +18,8 @@ prints the shell export lines that point kubefetch at them, and serves until kil
   --latency-ms MS   delay every API answer by MS milliseconds (benchmarks)
   --tke-clusters N  also serve TKE clusters cls-bench-0 .. cls-bench-<N-1> (benchmarks)
   --fleet-clusters N  also serve N more clusters of each of TKE, ACK, CCE and UCS (benchmarks)
+  --oidc-token-file PATH  write an OIDC token the fake STS and IAM accept for 12 hours to PATH
+                    (the roles and providers to name with it are among the export lines)
   -h, --help        show this help";
 
 fn main() -> ExitCode {
@@ -51,6 +54,13 @@ fn main() -> ExitCode {
     if let Some(latency) = options.latency {
         cloud.inject(Fault::new(FaultKind::Delay(latency)).times(u32::MAX));
     }
+    if let Some(path) = &options.oidc_token_file {
+        let token = cloud.oidc_token(chrono::Duration::hours(12));
+        if let Err(e) = std::fs::write(path, format!("{token}\n")) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     let exports = export_lines(&cloud);
     print!("{exports}");
     if let Some(path) = options.env_file {
@@ -81,6 +91,7 @@ enum Command {
 struct ServeOptions {
     env_file: Option<PathBuf>,
     latency: Option<Duration>,
+    oidc_token_file: Option<PathBuf>,
     tke_clusters: usize,
     fleet_clusters: usize,
 }
@@ -97,6 +108,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
                 let ms = number(args.next(), "--latency-ms")?;
                 options.latency = Some(Duration::from_millis(ms as u64));
             }
+            "--oidc-token-file" => match args.next() {
+                Some(path) => options.oidc_token_file = Some(PathBuf::from(path)),
+                None => return Err("--oidc-token-file needs a path".to_string()),
+            },
             "--tke-clusters" => options.tke_clusters = number(args.next(), "--tke-clusters")?,
             "--fleet-clusters" => options.fleet_clusters = number(args.next(), "--fleet-clusters")?,
             "-h" | "--help" => return Ok(Command::Help),
@@ -131,6 +146,25 @@ fn export_lines(cloud: &FakeCloud) -> String {
             shell_quote(&ids.join(" "))
         ));
     }
+    // What an OIDC exchange must name, for `--oidc-token-file`.
+    let keyless = [
+        ("FAKECLOUD_ALIBABA_ROLE_ARN", fixtures::ALIBABA_ROLE_ARN),
+        (
+            "FAKECLOUD_ALIBABA_OIDC_PROVIDER_ARN",
+            fixtures::ALIBABA_OIDC_PROVIDER_ARN,
+        ),
+        ("FAKECLOUD_TENCENT_ROLE_ARN", fixtures::TENCENT_ROLE_ARN),
+        (
+            "FAKECLOUD_TENCENT_PROVIDER_ID",
+            fixtures::TENCENT_PROVIDER_ID,
+        ),
+        ("FAKECLOUD_HUAWEI_IDP_ID", fixtures::HUAWEI_IDP_ID),
+    ];
+    lines.extend(
+        keyless
+            .iter()
+            .map(|(k, v)| format!("export {k}={}", shell_quote(v))),
+    );
     lines.join("\n") + "\n"
 }
 
