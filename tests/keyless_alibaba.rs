@@ -638,3 +638,16 @@ fn exec_credentials_are_cached_per_role() {
         );
     }
 }
+
+#[test]
+fn keys_that_have_already_expired_exit_5_and_write_nothing() {
+    let s = Sandbox::new();
+    let kubeconfig = s.home.path().join("ci.yaml");
+    let token = token_file(&s, &s.cloud.oidc_token(Duration::minutes(10)));
+    s.cloud.issue_expired_keys(1);
+    let out = run_fetch(oidc(&s, ALIBABA_ROLE_ARN, &token), &kubeconfig);
+    assert_code(&out, 5);
+    assert!(stderr(&out).contains("already past"), "{}", stderr(&out));
+    assert!(!kubeconfig.exists());
+    assert!(s.requests_to(Provider::Ack).is_empty());
+}

@@ -661,3 +661,15 @@ fn a_fleet_of_cce_and_ucs_clusters_exchanges_once() {
     }
     assert_eq!(names(&yaml(&s.default_kubeconfig()), "contexts").len(), 2);
 }
+
+#[test]
+fn keys_that_have_already_expired_exit_5_and_write_nothing() {
+    let s = Sandbox::new();
+    let (cmd, _) = with_oidc(&s);
+    s.cloud.issue_expired_keys(1);
+    let out = run(cmd, &cce(CCE_CLUSTER));
+    assert_code(&out, 5);
+    assert!(stderr(&out).contains("already past"), "{}", stderr(&out));
+    assert!(!s.default_kubeconfig().exists());
+    assert!(s.requests_to(Provider::Cce).is_empty());
+}

@@ -561,3 +561,13 @@ fn a_fleet_over_two_regions_exchanges_once() {
     assert!(regions.contains(&Some("ap-shanghai")), "{regions:?}");
     assert_tke_used_temporary_keys_of(&s, fixtures::TENCENT_ROLE_ARN);
 }
+
+#[test]
+fn keys_that_have_already_expired_exit_5_and_write_nothing() {
+    let s = Sandbox::new();
+    let file = token_file(&s, &s.cloud.oidc_token(chrono::Duration::hours(1)));
+    s.cloud.issue_expired_keys(1);
+    fails(oidc(&s, &file), 5, "already past");
+    assert!(!s.default_kubeconfig().exists());
+    assert!(s.requests_to(Provider::Tke).is_empty());
+}

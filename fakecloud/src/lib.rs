@@ -216,6 +216,12 @@ impl FakeCloud {
         token
     }
 
+    /// The next `times` temporary keys an STS, IAM or metadata exchange hands out
+    /// have expired a minute ago: an answer a client must refuse.
+    pub fn issue_expired_keys(&self, times: u32) {
+        self.shared.lock().issue_expired_keys(times);
+    }
+
     /// Every temporary credential an STS, IAM or metadata exchange issued.
     pub fn temporaries(&self) -> Vec<Temporary> {
         self.shared.lock().temporaries()

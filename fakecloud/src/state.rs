@@ -53,6 +53,8 @@ pub struct State {
     temporary: HashMap<String, Temporary>,
     /// OIDC tokens the test wrote, with their `exp`.
     oidc_tokens: HashMap<String, DateTime<Utc>>,
+    /// How many of the next temporary keys are handed out already expired.
+    expired_issues: u32,
     /// Session tokens instance metadata services handed out, with their end.
     metadata_tokens: HashMap<String, DateTime<Utc>>,
 }
@@ -194,6 +196,12 @@ impl State {
     ) -> Temporary {
         let serial = self.temporary.len() + 1;
         let access_key_id = format!("{key_prefix}{serial:08}");
+        let seconds = if self.expired_issues > 0 {
+            self.expired_issues -= 1;
+            -60
+        } else {
+            seconds
+        };
         let temporary = Temporary {
             access_key_id: access_key_id.clone(),
             secret: format!("fakecloudTmpSecret{}", crate::wire::random_hex(12)),
@@ -203,6 +211,11 @@ impl State {
         };
         self.temporary.insert(access_key_id, temporary.clone());
         temporary
+    }
+
+    /// The next `times` temporary keys an exchange hands out expired a minute ago.
+    pub fn issue_expired_keys(&mut self, times: u32) {
+        self.expired_issues = times;
     }
 
     /// The temporary keys with this access key id, expired or not.
