@@ -321,6 +321,10 @@ fn several_clusters_get_a_line_each_as_they_are_fetched() {
         "{text}"
     );
     let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[3].starts_with("[4/4] fetched tke cls-a as tke-cls-a (credential expires 20"),
+        "the context and its expiry, known before the write: {text}"
+    );
     assert!(lines[4].starts_with("error: tke cls-nope: "), "{text}");
     assert!(lines[5].starts_with("hint: "), "{text}");
     assert_eq!(

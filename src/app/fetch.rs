@@ -292,12 +292,14 @@ pub async fn fetch_all(
                     }
                     None => (fetched, warnings),
                 });
-            let verb = if result.is_ok() { "fetched" } else { "failed" };
-            progress.finished(&format!(
-                "{verb} {} {}",
-                job.provider.name(),
-                job.cluster_id
-            ));
+            // The context and its expiry are known now; only added or updated waits for the write.
+            let what = format!("{} {}", job.provider.name(), job.cluster_id);
+            progress.finished(&match &result {
+                Ok((fetched, _)) => {
+                    format!("fetched {what} as {}{}", fetched.name, expiry_note(fetched))
+                }
+                Err(_) => format!("failed {what}"),
+            });
             (job.provider, job.cluster_id, result)
         }));
     }

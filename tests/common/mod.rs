@@ -154,7 +154,8 @@ pub fn assert_code(output: &Output, expected: i32) {
 
 /// Asserts that `text` starts with the progress lines `[1/total] ...` to
 /// `[total/total] ...`, the last of them `[total/total] last`; returns the
-/// labels of the others, sorted (they may finish in any order).
+/// labels of the others, sorted (they may finish in any order). A label is
+/// the part before " as <context> (credential expires ...)".
 pub fn progress_ending_with(text: &str, total: usize, last: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().take(total).collect();
     assert_eq!(lines.len(), total, "{text}");
@@ -163,9 +164,11 @@ pub fn progress_ending_with(text: &str, total: usize, last: &str) -> Vec<String>
         .enumerate()
         .map(|(n, line)| {
             let prefix = format!("[{}/{total}] ", n + 1);
-            line.strip_prefix(&prefix)
-                .unwrap_or_else(|| panic!("not {prefix:?}: {line:?} in\n{text}"))
-                .to_string()
+            let label = line
+                .strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("not {prefix:?}: {line:?} in\n{text}"));
+            // "fetched tke cls-a as tke-cls-a (credential expires ...)": the cluster part.
+            label.split(" as ").next().unwrap_or(label).to_string()
         })
         .collect();
     assert_eq!(labels.pop().as_deref(), Some(last), "{text}");
