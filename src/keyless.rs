@@ -25,17 +25,20 @@ pub const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// An OIDC token file named by a variable. It is checked when the chain is
-/// resolved (a missing or empty file fails before any request) and read again
-/// for each exchange, since CI systems rotate it.
+/// resolved (a missing, empty or unreadable file fails before any request)
+/// and read again for each exchange, since CI systems rotate it.
 #[derive(Debug, Clone)]
 pub struct TokenFile {
     pub var: &'static str,
     pub path: PathBuf,
 }
 
+/// Larger than any JWT a CI system issues (a few KiB): not a token.
+pub const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
 impl TokenFile {
     /// The file `var` names; `NotHere` when `var` is unset, `Broken` when the
-    /// file is missing, unreadable or empty.
+    /// file is missing, a directory, empty, not text or too large.
     pub fn from_env(env: &Env, var: &'static str) -> Lookup<TokenFile> {
         let Some(path) = env.var(var) else {
             return Lookup::NotHere(format!("{var} is not set"));
@@ -44,18 +47,45 @@ impl TokenFile {
             var,
             path: PathBuf::from(path),
         };
-        match file.read() {
-            Ok(_) => Lookup::Found(file),
+        match file.check() {
+            Ok(()) => Lookup::Found(file),
             Err(reason) => Lookup::Broken(reason),
         }
+    }
+
+    /// A regular file is read (it can be read again); anything else (a
+    /// FIFO, `/dev/stdin`) only looked at, so that its token is still there
+    /// for the exchange.
+    fn check(&self) -> Result<(), String> {
+        let meta = std::fs::metadata(&self.path).map_err(|e| self.unreadable(&e))?;
+        if meta.is_dir() {
+            return Err(format!(
+                "{} (named by {}) is a directory, not an OIDC token file",
+                self.path.display(),
+                self.var
+            ));
+        }
+        if meta.is_file() {
+            self.read()?;
+        }
+        Ok(())
     }
 
     /// The token, with one trailing newline stripped (files written with
     /// `echo` have it); never printed.
     pub fn read(&self) -> Result<Secret, String> {
-        let text = std::fs::read_to_string(&self.path).map_err(|e| {
+        use std::io::Read;
+        let file = std::fs::File::open(&self.path).map_err(|e| self.unreadable(&e))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_TOKEN_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.unreadable(&e))?;
+        if bytes.len() as u64 > MAX_TOKEN_BYTES {
+            return Err(self.too_large());
+        }
+        let text = String::from_utf8(bytes).map_err(|_| {
             format!(
-                "cannot read the OIDC token file {} named by {}: {e}",
+                "the OIDC token file {} named by {} is not text",
                 self.path.display(),
                 self.var
             )
@@ -65,13 +95,34 @@ impl TokenFile {
             .or_else(|| text.strip_suffix('\n'))
             .unwrap_or(&text);
         if token.trim().is_empty() {
-            return Err(format!(
-                "the OIDC token file {} named by {} is empty",
-                self.path.display(),
-                self.var
-            ));
+            return Err(self.empty());
         }
         Ok(Secret::new(token))
+    }
+
+    fn unreadable(&self, e: &std::io::Error) -> String {
+        format!(
+            "cannot read the OIDC token file {} named by {}: {e}",
+            self.path.display(),
+            self.var
+        )
+    }
+
+    fn empty(&self) -> String {
+        format!(
+            "the OIDC token file {} named by {} is empty",
+            self.path.display(),
+            self.var
+        )
+    }
+
+    fn too_large(&self) -> String {
+        format!(
+            "the OIDC token file {} named by {} is larger than {} KiB: not a token",
+            self.path.display(),
+            self.var,
+            MAX_TOKEN_BYTES / 1024
+        )
     }
 
     /// The token for an exchange about to be sent; a file that went missing
@@ -199,9 +250,15 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_or_empty_token_file_names_the_variable_and_path() {
-        let home = home_with(&[("empty", "\n")]);
-        for name in ["empty", "missing"] {
+    fn a_missing_empty_or_oversized_token_file_names_the_variable_and_path() {
+        let big = "x".repeat(MAX_TOKEN_BYTES as usize + 1);
+        let home = home_with(&[
+            ("empty", ""),
+            ("blank", " \n\n"),
+            ("big", &big),
+            ("dir/token", "a.b.c"),
+        ]);
+        for name in ["empty", "blank", "missing", "big", "dir"] {
             let path = home.path().join(name);
             let e = env(&[("TOKEN_FILE", path.to_str().unwrap())], &home);
             let Lookup::Broken(reason) = TokenFile::from_env(&e, "TOKEN_FILE") else {
@@ -215,6 +272,25 @@ mod tests {
             TokenFile::from_env(&e, "TOKEN_FILE"),
             Lookup::NotHere(_)
         ));
+    }
+
+    #[test]
+    fn a_token_that_can_be_read_once_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("token");
+        let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path and mode.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, "a.b.c\n").unwrap())
+        };
+        let e = env(&[("TOKEN_FILE", fifo.to_str().unwrap())], &home_with(&[]));
+        let Lookup::Found(file) = TokenFile::from_env(&e, "TOKEN_FILE") else {
+            panic!("a FIFO is found without being read");
+        };
+        assert_eq!(file.read().unwrap().expose(), "a.b.c");
+        writer.join().unwrap();
     }
 
     #[test]
