@@ -24,12 +24,25 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// One request, built afresh for every attempt so that signatures, dates
 /// and nonces are always new.
-#[derive(Debug)]
 pub struct Request {
     pub method: Method,
     pub url: Url,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+/// Method, URL without its query and header names only: headers carry
+/// signatures and tokens, queries and bodies can carry them too.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &redacted_url(&self.url))
+            .field("headers", &names)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -93,6 +106,8 @@ pub enum TransportError {
     Connect(#[source] reqwest::Error),
     #[error("the API connection failed")]
     Other(#[source] reqwest::Error),
+    #[error("the request could not be sent as built")]
+    Build(#[source] reqwest::Error),
     #[error(
         "the provider's answer is larger than {} MiB; refusing it",
         MAX_BODY_BYTES / (1024 * 1024)
@@ -114,7 +129,9 @@ impl TransportError {
             url.set_query(None);
         }
         let chain = error_chain(&e);
-        if chain.contains("certificate") || chain.contains("tls handshake") {
+        if e.is_builder() {
+            TransportError::Build(e)
+        } else if chain.contains("certificate") || chain.contains("tls handshake") {
             TransportError::Tls(e)
         } else if e.is_timeout() {
             TransportError::Timeout(e)
@@ -125,12 +142,15 @@ impl TransportError {
         }
     }
 
-    /// A failed certificate check, an oversized answer or a redirect will
-    /// not change on retry.
+    /// A failed certificate check, a request that cannot be built, an
+    /// oversized answer or a redirect will not change on retry.
     fn retryable(&self) -> bool {
         !matches!(
             self,
-            TransportError::Tls(_) | TransportError::TooLarge | TransportError::Redirect { .. }
+            TransportError::Tls(_)
+                | TransportError::Build(_)
+                | TransportError::TooLarge
+                | TransportError::Redirect { .. }
         )
     }
 
@@ -142,6 +162,9 @@ impl TransportError {
             TransportError::Timeout(_) => Some("check the network, or raise --timeout"),
             TransportError::Connect(_) => Some("check the network, proxy settings and --endpoint"),
             TransportError::Other(_) => Some("check the network and try again"),
+            TransportError::Build(_) => Some(
+                "a value in the request is not valid there: check the endpoint variables and the token file",
+            ),
             TransportError::TooLarge => None,
             // Following it would resend signed requests and credentials
             // to wherever the answer says.
@@ -493,6 +516,52 @@ mod tests {
         let shown = error_chain(&TransportError::from_reqwest(e));
         assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
         assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_not_retried() {
+        let client = HttpClient::new(
+            &settings(None),
+            None,
+            Ui::new(crate::settings::Verbosity::Quiet),
+        )
+        .unwrap();
+        let mut built = 0;
+        let sent = client
+            .send(
+                || {
+                    built += 1;
+                    Request {
+                        method: Method::GET,
+                        url: Url::parse("http://127.0.0.1:1/").unwrap(),
+                        headers: vec![("X-Token".into(), "line\nbreak".into())],
+                        body: Vec::new(),
+                    }
+                },
+                |_| Verdict::<(), String>::Done(()),
+            )
+            .await;
+        match sent {
+            Err(SendError::Transport {
+                error: TransportError::Build(_),
+                attempts: 1,
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(built, 1);
+    }
+
+    #[test]
+    fn a_request_shows_no_header_value_query_or_body() {
+        let request = Request {
+            method: Method::POST,
+            url: Url::parse("https://sts.example/?OIDCToken=a.secret.jwt").unwrap(),
+            headers: vec![("X-TC-Token".into(), "session-secret".into())],
+            body: b"{\"WebIdentityToken\":\"secret\"}".to_vec(),
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("X-TC-Token"), "{shown}");
     }
 
     #[test]
