@@ -70,6 +70,7 @@ fn answer(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<Reply
 /// `AssumeRole`, signed (ACS3 RPC style or ROA) with any key the fake knows.
 fn assume_role(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<Reply, Failure> {
     verify(shared, req, now)?;
+    json_format(req)?;
     let role = required(req, "RoleArn")?;
     required(req, "RoleSessionName")?;
     let seconds = duration(req)?;
@@ -83,19 +84,25 @@ fn assume_role(shared: &Shared, req: &ApiRequest, now: DateTime<Utc>) -> Result<
     Ok(issue(shared, &role, now, seconds))
 }
 
+/// STS answers XML unless asked for JSON; the fake answers JSON only.
+fn json_format(req: &ApiRequest) -> Result<(), Failure> {
+    if req.query_param("Format").as_deref() == Some("JSON") {
+        return Ok(());
+    }
+    Err(fail(
+        400,
+        "MissingParameter.Format",
+        "the fake answers JSON only: send Format=JSON",
+    ))
+}
+
 /// `AssumeRoleWithOIDC`: not signed; every parameter in the query.
 fn assume_role_with_oidc(
     shared: &Shared,
     req: &ApiRequest,
     now: DateTime<Utc>,
 ) -> Result<Reply, Failure> {
-    if req.query_param("Format").as_deref() != Some("JSON") {
-        return Err(fail(
-            400,
-            "MissingParameter.Format",
-            "the fake answers JSON only: send Format=JSON",
-        ));
-    }
+    json_format(req)?;
     required(req, "Timestamp")?;
     let nonce = required(req, "SignatureNonce")?;
     if !shared.lock().use_nonce(&nonce) {

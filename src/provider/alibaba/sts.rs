@@ -45,8 +45,10 @@ pub fn assume_role_request(
     nonce: &str,
 ) -> Request {
     let duration = role.duration_seconds.to_string();
+    // RPC answers are XML unless JSON is asked for.
     let query = pairs(&[
         ("DurationSeconds", &duration),
+        ("Format", "JSON"),
         ("RoleArn", &role.arn),
         ("RoleSessionName", &role.session_name),
     ]);
@@ -249,7 +251,7 @@ mod tests {
         let request = assume_role_request(&endpoint, &keys, &role(), now(), "n2");
         assert_eq!(
             request.url.query(),
-            Some("DurationSeconds=3600&RoleArn=acs%3Aram%3A%3A123%3Arole%2Fci&RoleSessionName=kubefetch%20ci")
+            Some("DurationSeconds=3600&Format=JSON&RoleArn=acs%3Aram%3A%3A123%3Arole%2Fci&RoleSessionName=kubefetch%20ci")
         );
         assert_eq!(header(&request, "x-acs-action"), Some("AssumeRole"));
         assert_eq!(header(&request, "x-acs-version"), Some("2015-04-01"));
