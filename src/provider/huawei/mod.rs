@@ -149,19 +149,27 @@ impl Client {
 
     /// Everything that decides what exchanging `credential` gives, never a
     /// secret: the key under which one exchange serves the whole process.
+    /// Every regional IAM of a cloud issues keys valid in all its regions,
+    /// so the region is left out; the ECS metadata service asks no IAM.
     fn recipe(&self, credential: &HuaweiCredential) -> String {
-        let what = match credential {
-            HuaweiCredential::Agency { with, .. } => {
-                format!("{} with {}", identity_of(credential), self.recipe(with))
+        match credential {
+            HuaweiCredential::Agency { with, .. } => format!(
+                "huawei {} at IAM {} with {}",
+                identity_of(credential),
+                iam_realm(&self.iam_endpoint),
+                self.recipe(with)
+            ),
+            HuaweiCredential::Oidc { .. } => format!(
+                "huawei {} at IAM {}",
+                identity_of(credential),
+                iam_realm(&self.iam_endpoint)
+            ),
+            HuaweiCredential::EcsMetadata => {
+                let metadata = self.metadata.as_ref().map(|(url, _)| url.as_str());
+                format!("huawei ecs-metadata at {}", metadata.unwrap_or("-"))
             }
-            other => identity_of(other),
-        };
-        let metadata = self.metadata.as_ref().map(|(url, _)| url.as_str());
-        format!(
-            "huawei {what}, IAM {}, metadata {}",
-            self.iam_endpoint,
-            metadata.unwrap_or("-")
-        )
+            other => format!("huawei {}", identity_of(other)),
+        }
     }
 
     async fn session(&self) -> Result<&Session, ApiError> {
@@ -335,6 +343,20 @@ impl Client {
     {
         let shared = shared_exchange::<Authorizer>(self.recipe(credential));
         shared.get(exchange).await.cloned()
+    }
+}
+
+/// The IAM an endpoint belongs to, without its region:
+/// `iam.cn-north-4.myhuaweicloud.com` and `iam.myhuaweicloud.com` are both
+/// `myhuaweicloud.com`; an endpoint of another shape is itself.
+fn iam_realm(endpoint: &Url) -> String {
+    let host = endpoint.host_str().unwrap_or_default();
+    let Some(rest) = host.strip_prefix("iam.") else {
+        return endpoint.to_string();
+    };
+    match rest.split_once('.') {
+        Some((region, domain)) if region.contains('-') => domain.to_string(),
+        _ => rest.to_string(),
     }
 }
 
@@ -738,6 +760,64 @@ mod tests {
         validate_project_id("0a1b2c3d4e5f60718293a4b5c6d7e8f9").unwrap();
         for bad in ["", "../x", "a b", "a/b"] {
             assert!(validate_project_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn iam_realms_leave_the_region_out() {
+        let realm = |u: &str| iam_realm(&Url::parse(u).unwrap());
+        assert_eq!(
+            realm("https://iam.cn-north-4.myhuaweicloud.com"),
+            "myhuaweicloud.com"
+        );
+        assert_eq!(realm("https://iam.myhuaweicloud.com"), "myhuaweicloud.com");
+        assert_eq!(
+            realm("https://iam.eu-de.otc.t-systems.com"),
+            "otc.t-systems.com"
+        );
+        assert_eq!(realm("http://127.0.0.1:9/"), "http://127.0.0.1:9/");
+    }
+
+    /// One exchange for CCE in every region and for UCS: the recipes agree.
+    #[test]
+    fn temporary_keys_are_one_recipe_across_regions_and_services() {
+        let home = crate::testing::home_with(&[("token", "a.b.c")]);
+        let token = home.path().join("token");
+        let settings = crate::testing::http_settings();
+        for vars in [
+            vec![("KUBEFETCH_HUAWEI_ECS_METADATA", "1")],
+            vec![
+                ("HUAWEICLOUD_SDK_IDP_ID", "idp"),
+                ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", token.to_str().unwrap()),
+            ],
+        ] {
+            let env = Arc::new(crate::testing::env_in(&vars, &home));
+            let client = |scope: Scope, region: Option<&str>| {
+                Client::new(ClientSetup {
+                    endpoint: Url::parse("https://cce.example").unwrap(),
+                    iam_endpoint: endpoints::iam(&env, region).unwrap(),
+                    scope,
+                    http: &settings,
+                    env: Arc::clone(&env),
+                    ui: Ui::new(crate::settings::Verbosity::Quiet),
+                    label: "test",
+                })
+                .unwrap()
+            };
+            let project = |region: &str| Scope::Project {
+                region: region.to_string(),
+                project_id: None,
+            };
+            let recipes: Vec<String> = [
+                client(project("cn-north-4"), Some("cn-north-4")),
+                client(project("ap-southeast-1"), Some("ap-southeast-1")),
+                client(Scope::Global, None),
+            ]
+            .iter()
+            .map(|c| c.recipe(&c.credential))
+            .collect();
+            assert_eq!(recipes[0], recipes[1], "{vars:?}");
+            assert_eq!(recipes[0], recipes[2], "{vars:?}");
         }
     }
 }
