@@ -83,9 +83,8 @@ impl Exchange {
         let found = match &self.source.origin {
             Origin::Keys(keys) => keys.clone(),
             Origin::WebIdentity(web) => {
-                let region = web.region.as_deref().unwrap_or(&self.region);
                 self.sts()
-                    .assume_role_with_web_identity(web, region)
+                    .assume_role_with_web_identity(web, self.sts_region())
                     .await?
             }
             Origin::CvmRole(role) => {
@@ -97,8 +96,20 @@ impl Exchange {
             }
         };
         match &self.source.assume {
-            Some(role) => self.sts().assume_role(&found, role, &self.region).await,
+            Some(role) => {
+                self.sts()
+                    .assume_role(&found, role, self.sts_region())
+                    .await
+            }
             None => Ok(found),
+        }
+    }
+
+    /// `TKE_REGION` (read with the OIDC variables), else the command's region.
+    fn sts_region(&self) -> &str {
+        match &self.source.origin {
+            Origin::WebIdentity(web) => web.region.as_deref().unwrap_or(&self.region),
+            _ => &self.region,
         }
     }
 
