@@ -52,7 +52,7 @@ Keyless (CI and cloud hosts; each exchange once per run, see the README):
   HW_ASSUME_ROLE_AGENCY_NAME, HW_ASSUME_ROLE_DOMAIN_NAME
                              Huawei agency assumed with the credential found
   KUBEFETCH_HUAWEI_ECS_METADATA
-                             1 or true: the Huawei ECS instance's agency (metadata service)
+                             1 or true: the Huawei ECS instance's agency (metadata service); 0 or false: off
   KUBEFETCH_ALIBABA_STS_ENDPOINT, KUBEFETCH_TENCENT_STS_ENDPOINT, KUBEFETCH_ALIBABA_METADATA_ENDPOINT,
   KUBEFETCH_TENCENT_METADATA_ENDPOINT, KUBEFETCH_HUAWEI_METADATA_ENDPOINT
                              STS and metadata base URLs (tests, private clouds)

@@ -220,8 +220,9 @@ fn from_env_metadata(env: &Env) -> Lookup<HuaweiCredential> {
     match env.var(ECS_METADATA_VAR) {
         None => Lookup::NotHere(format!("{ECS_METADATA_VAR} is not set")),
         Some("1" | "true") => Lookup::Found(HuaweiCredential::EcsMetadata),
+        Some("0" | "false") => Lookup::NotHere(format!("{ECS_METADATA_VAR} is off")),
         Some(other) => Lookup::Broken(format!(
-            "{ECS_METADATA_VAR} must be 1 or true, not '{}'",
+            "{ECS_METADATA_VAR} must be 1 or true (0 or false: off), not '{}'",
             other.escape_debug()
         )),
     }
@@ -530,8 +531,15 @@ mod tests {
             let e = env(&[("KUBEFETCH_HUAWEI_ECS_METADATA", yes)], &home);
             assert!(load(&e, Scope::Global).unwrap().value.uses_metadata());
         }
-        for no in ["0", "yes"] {
-            let e = env(&[("KUBEFETCH_HUAWEI_ECS_METADATA", no)], &home);
+        for off in ["0", "false"] {
+            let e = env(&[("KUBEFETCH_HUAWEI_ECS_METADATA", off)], &home);
+            assert!(matches!(
+                load(&e, Scope::Global),
+                Err(CredentialError::NotFound { .. })
+            ));
+        }
+        for bad in ["yes", "2"] {
+            let e = env(&[("KUBEFETCH_HUAWEI_ECS_METADATA", bad)], &home);
             let err = load(&e, Scope::Global).unwrap_err().to_string();
             assert!(
                 err.contains("KUBEFETCH_HUAWEI_ECS_METADATA must be 1 or true"),
