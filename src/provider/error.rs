@@ -132,9 +132,52 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// What is wrong with a JSON answer, never echoing a value of it: serde's
+/// own text quotes a wrong-typed value, which can be a key or a token.
+pub fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Data => {
+            let text = e.to_string();
+            match text.split_once(" at line ") {
+                Some((missing, _)) if missing.starts_with("missing field") => missing.to_string(),
+                _ => "a field has an unexpected type or value".to_string(),
+            }
+        }
+        Category::Syntax => "not valid JSON".to_string(),
+        Category::Eof => "cut short".to_string(),
+        Category::Io => "unreadable".to_string(),
+    };
+    format!(
+        "not the expected JSON: {what} (line {}, column {})",
+        e.line(),
+        e.column()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_problems_never_echo_a_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Keys {
+            secret: u64,
+            token: String,
+        }
+        let wrong =
+            serde_json::from_str::<Keys>(r#"{"secret": "s3cr3t", "token": "t"}"#).unwrap_err();
+        let shown = json_problem(&wrong);
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("unexpected type"), "{shown}");
+        let missing = serde_json::from_str::<Keys>(r#"{"secret": 1}"#).unwrap_err();
+        assert_eq!(
+            json_problem(&missing),
+            "not the expected JSON: missing field `token` (line 1, column 13)"
+        );
+    }
 
     #[test]
     fn display_names_code_message_status_and_request_id() {

@@ -120,7 +120,7 @@ pub fn judge_clusters(response: Response, region: &str) -> Verdict<ClusterPage> 
         }),
         Err(e) => Verdict::Fail(
             ApiError::new(ErrorKind::Provider, "ACK sent a malformed cluster list")
-                .message(Some(format!("not the expected JSON: {e}")))
+                .message(Some(crate::provider::error::json_problem(&e)))
                 .status(200)
                 .request_id(request_id)
                 .hint("try again; if it persists, check --endpoint and any proxy in between"),
@@ -134,7 +134,7 @@ fn success(body: &[u8], request_id: Option<String>) -> Verdict<UserConfig> {
         Err(e) => {
             return Verdict::Fail(
                 ApiError::new(ErrorKind::Provider, "ACK sent a malformed answer")
-                    .message(Some(format!("not the expected JSON: {e}")))
+                    .message(Some(crate::provider::error::json_problem(&e)))
                     .status(200)
                     .request_id(request_id)
                     .hint("try again; if it persists, check --endpoint and any proxy in between"),

@@ -159,7 +159,7 @@ pub(super) fn open<T: serde::de::DeserializeOwned, U>(
                     ErrorKind::Provider,
                     format!("{service} sent a malformed answer"),
                 )
-                .message(Some(format!("not the expected JSON: {e}")))
+                .message(Some(crate::provider::error::json_problem(&e)))
                 .status(status)
                 .hint("try again; if it persists, check --endpoint and any proxy in between"),
             ))

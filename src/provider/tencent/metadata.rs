@@ -96,7 +96,7 @@ fn judge(response: Response, role: &str) -> Verdict<Issued> {
                     ErrorKind::Provider,
                     format!("{SERVICE} sent a malformed answer"),
                 )
-                .message(Some(format!("not the expected JSON: {e}")))
+                .message(Some(crate::provider::error::json_problem(&e)))
                 .status(200),
             )
         }
