@@ -98,9 +98,12 @@ impl Failure {
                 failure.causes = tried.iter().map(|t| format!("tried {t}")).collect();
                 failure
             }
+            // A source that is set but unusable stops the chain: say how to go on.
             SetupError::Credentials(e @ CredentialError::Broken { .. }) => {
-                Failure::new(ErrorKind::Auth, format!("{command}: {e}"))
-                    .with_hint(Some(credentials_hint(command).to_string()))
+                Failure::new(ErrorKind::Auth, format!("{command}: {e}")).with_hint(Some(
+                    "fix what is named above, or unset it to let kubefetch look at the next source"
+                        .to_string(),
+                ))
             }
         }
     }

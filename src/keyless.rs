@@ -100,6 +100,23 @@ impl TokenFile {
         Ok(Secret::new(token))
     }
 
+    /// The token's `sub` claim, when the file is a regular file holding a
+    /// JWT: who the token speaks for, which is not a secret. `None` for a
+    /// file that can be read only once, or a token of another shape.
+    pub fn subject(&self) -> Option<String> {
+        use base64::Engine;
+        if !std::fs::metadata(&self.path).ok()?.is_file() {
+            return None;
+        }
+        let token = self.read().ok()?;
+        let payload = token.expose().split('.').nth(1)?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        let claims: serde_json::Value = serde_json::from_slice(&json).ok()?;
+        claims["sub"].as_str().map(str::to_string)
+    }
+
     fn unreadable(&self, e: &std::io::Error) -> String {
         format!(
             "cannot read the OIDC token file {} named by {}: {e}",
@@ -272,6 +289,22 @@ mod tests {
             TokenFile::from_env(&e, "TOKEN_FILE"),
             Lookup::NotHere(_)
         ));
+    }
+
+    #[test]
+    fn a_jwt_names_its_subject() {
+        // {"sub":"repo:org/app:ref:refs/heads/main","exp":1}
+        let jwt = "e30.eyJzdWIiOiJyZXBvOm9yZy9hcHA6cmVmOnJlZnMvaGVhZHMvbWFpbiIsImV4cCI6MX0.c2ln";
+        let home = home_with(&[("jwt", jwt), ("opaque", "not-a-jwt")]);
+        let file = |name: &str| TokenFile {
+            var: "TOKEN_FILE",
+            path: home.path().join(name),
+        };
+        assert_eq!(
+            file("jwt").subject().as_deref(),
+            Some("repo:org/app:ref:refs/heads/main")
+        );
+        assert_eq!(file("opaque").subject(), None);
     }
 
     #[test]

@@ -335,6 +335,10 @@ fn a_missing_or_empty_token_file_fails_before_any_request() {
     for file in [empty, missing] {
         let err = fails(oidc(&s, &file), 3, "TKE_WEB_IDENTITY_TOKEN_FILE");
         assert!(err.contains(file.to_str().unwrap()), "{err}");
+        assert!(
+            err.contains("hint: fix what is named above, or unset it"),
+            "{err}"
+        );
     }
     assert!(s.cloud.requests().is_empty());
 }

@@ -374,7 +374,12 @@ fn identity_of(credential: &HuaweiCredential) -> String {
                 hex::encode(Sha256::digest(token.expose()))
             )
         }
-        HuaweiCredential::Oidc { idp_id, .. } => format!("oidc {idp_id}"),
+        // The identity provider maps claims to users and groups: tokens of
+        // two subjects may act with different permissions.
+        HuaweiCredential::Oidc { idp_id, token_file } => match token_file.subject() {
+            Some(subject) => format!("oidc {idp_id} sub {subject}"),
+            None => format!("oidc {idp_id} token {}", token_file.path.display()),
+        },
         HuaweiCredential::EcsMetadata => "ecs-metadata".to_string(),
         HuaweiCredential::Agency { agency, .. } => {
             format!("agency {}/{}", agency.domain, agency.name)
@@ -819,5 +824,29 @@ mod tests {
             assert_eq!(recipes[0], recipes[1], "{vars:?}");
             assert_eq!(recipes[0], recipes[2], "{vars:?}");
         }
+    }
+
+    /// Tokens of two subjects may map to different IAM users: two cache entries.
+    #[test]
+    fn an_oidc_identity_names_the_tokens_subject() {
+        use base64::Engine;
+        let jwt = |sub: &str| {
+            let claims = format!(r#"{{"sub":"{sub}"}}"#);
+            let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims);
+            format!("e30.{payload}.c2ln")
+        };
+        let (main, fork) = (jwt("repo:org/app:main"), jwt("repo:fork/app:main"));
+        let home = crate::testing::home_with(&[("main", &main), ("fork", &fork)]);
+        let identity = |name: &str| {
+            identity_of(&HuaweiCredential::Oidc {
+                idp_id: "idp".into(),
+                token_file: crate::keyless::TokenFile {
+                    var: "HUAWEICLOUD_SDK_ID_TOKEN_FILE",
+                    path: home.path().join(name),
+                },
+            })
+        };
+        assert_eq!(identity("main"), "oidc idp sub repo:org/app:main");
+        assert_ne!(identity("main"), identity("fork"));
     }
 }
