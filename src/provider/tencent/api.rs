@@ -208,7 +208,7 @@ fn classify(code: &str, cluster_id: Option<&str>, region: &str) -> ApiError {
                     "the request's timestamp was refused: check this machine's clock (NTP)"
                 }
                 "AuthFailure.TokenFailure" => {
-                    "the temporary token is invalid or expired: refresh TENCENTCLOUD_TOKEN"
+                    "the temporary token is invalid or expired: refresh TENCENTCLOUD_TOKEN (keys from STS or a CVM role are fetched anew on the next run)"
                 }
                 _ => "check TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY or the tccli profile (--profile)",
             };

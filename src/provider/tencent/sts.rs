@@ -242,6 +242,9 @@ fn classify(code: &str, action: &str, hint: &str) -> ApiError {
             .hint("wait a moment and try again")
     } else if code.starts_with("InternalError") {
         ApiError::new(ErrorKind::Provider, "Tencent STS failed internally").hint("try again later")
+    } else if code == "AuthFailure.SignatureExpire" {
+        ApiError::new(ErrorKind::Auth, format!("Tencent STS refused {action}"))
+            .hint("the request's timestamp was refused: check this machine's clock (NTP)")
     } else {
         ApiError::new(ErrorKind::Auth, format!("Tencent STS refused {action}")).hint(hint)
     }
@@ -337,6 +340,11 @@ mod tests {
                 assert_eq!(e.request_id.as_deref(), Some("r-4"));
                 assert_eq!(e.hint.as_deref(), Some("check X"));
             }
+            _ => panic!("expected a refusal"),
+        }
+        let clock = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureExpire","Message":"m"},"RequestId":"r-6"}}"#;
+        match judge(answer(clock), ASSUME_ROLE, "check X") {
+            Verdict::Fail(e) => assert!(e.hint.unwrap().contains("clock"), "a clock, not the role"),
             _ => panic!("expected a refusal"),
         }
         let throttled = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"m"},"RequestId":"r-5"}}"#;
