@@ -33,11 +33,21 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-"$bin/fakecloud" --env-file "$work/env" --tke-clusters 100 >/dev/null 2>&1 &
-cloud_pid=$!
-for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
-# shellcheck disable=SC1091
-. "$work/env"
+# start_cloud ARGS...: (re)starts the fake cloud with ARGS and loads its
+# environment (endpoints, fake keys, FAKECLOUD_* names).
+start_cloud() {
+  if [ -n "${cloud_pid:-}" ]; then
+    kill "$cloud_pid"
+    wait "$cloud_pid" 2>/dev/null || true
+  fi
+  rm -f "$work/env"
+  "$bin/fakecloud" --env-file "$work/env" "$@" >/dev/null 2>&1 &
+  cloud_pid=$!
+  for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
+  # shellcheck disable=SC1091
+  . "$work/env"
+}
+start_cloud --tke-clusters 100
 export HOME="$work/home"
 mkdir -p "$HOME"
 
@@ -130,14 +140,7 @@ fi
 if want keyless; then
 echo
 echo "# one fetch to stdout: static keys against an OIDC token exchanged first ($runs runs each, mean ms)"
-kill "$cloud_pid"
-wait "$cloud_pid" 2>/dev/null || true
-rm -f "$work/env"
-"$bin/fakecloud" --env-file "$work/env" --oidc-token-file "$work/oidc-token" >/dev/null 2>&1 &
-cloud_pid=$!
-for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
-# shellcheck disable=SC1091
-. "$work/env"
+start_cloud --oidc-token-file "$work/oidc-token"
 # Both runs go through env(1), so that only the credential source differs.
 keyless_row() {
   local label=$1 unset_vars=$2 oidc_vars=$3; shift 3
@@ -210,14 +213,7 @@ fi
 if want many; then
 echo
 echo "# 100 clusters in one call, 100 ms latency per answer"
-kill "$cloud_pid"
-wait "$cloud_pid" 2>/dev/null || true
-rm -f "$work/env"
-"$bin/fakecloud" --env-file "$work/env" --tke-clusters 100 --latency-ms 100 >/dev/null 2>&1 &
-cloud_pid=$!
-for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
-# shellcheck disable=SC1091
-. "$work/env"
+start_cloud --tke-clusters 100 --latency-ms 100
 ids=$(seq -f 'cls-bench-%g' 0 99)
 # shellcheck disable=SC2086
 many_ms=$(mean_ms 3 : "$bin/kubefetch" tke $ids --region ap-guangzhou --kubeconfig -)
@@ -229,15 +225,8 @@ fi
 if want fleet; then
 echo
 echo "# sync a fleet of 1,000 clusters, 100 ms latency per answer (one run each)"
-kill "$cloud_pid"
-wait "$cloud_pid" 2>/dev/null || true
-rm -f "$work/env"
 # 248 more of each provider beside the fixtures: 252 TKE, 249 ACK, 250 CCE, 250 UCS.
-"$bin/fakecloud" --env-file "$work/env" --fleet-clusters 248 --latency-ms 100 >/dev/null 2>&1 &
-cloud_pid=$!
-for _ in $(seq 100); do [ -s "$work/env" ] && break; sleep 0.05; done
-# shellcheck disable=SC1091
-. "$work/env"
+start_cloud --fleet-clusters 248 --latency-ms 100
 cat >"$work/fleet.yaml" <<'FLEET'
 apiVersion: kubefetch/v1
 kind: Fleet
