@@ -259,7 +259,11 @@ fn the_ecs_instance_role_comes_from_the_metadata_service_token_first() {
     let s = Sandbox::new();
     let kubeconfig = s.home.path().join("ci.yaml");
     let mut cmd = keyless(&s);
-    cmd.env(ECS_METADATA, ALIBABA_ECS_ROLE);
+    // Never asked, so never checked: the instance role needs no STS.
+    cmd.env(ECS_METADATA, ALIBABA_ECS_ROLE).env(
+        "KUBEFETCH_ALIBABA_STS_ENDPOINT",
+        "http://10.0.0.1/not-loopback",
+    );
     let out = run_fetch(cmd, &kubeconfig);
     assert_code(&out, 0);
     assert!(stderr(&out).contains("credentials: ECS instance role (ALIBABA_CLOUD_ECS_METADATA)"));

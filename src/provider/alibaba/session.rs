@@ -34,7 +34,8 @@ pub enum Session {
 pub struct Exchange {
     recipe: Credential,
     exchanged: Arc<Exchanged<AlibabaCredential>>,
-    sts: Url,
+    /// Only for a recipe that asks STS: an ECS-role-only run never reads it.
+    sts: Option<Url>,
     /// The metadata service and its client (1 s to connect, no retry),
     /// only when the recipe asks for the instance's role.
     metadata: Option<(Url, HttpClient)>,
@@ -59,10 +60,13 @@ impl Session {
         if let Credential::Keys(keys) = credential {
             return Ok(Session::Keys(keys));
         }
-        let sts = keyless::exchange_endpoint(&env, STS_ENDPOINT_VAR, sts_default)?;
-        if credential.uses_sts() {
-            ui.detail(&format!("sts: {sts}"));
-        }
+        let sts = if credential.uses_sts() {
+            let url = keyless::exchange_endpoint(&env, STS_ENDPOINT_VAR, sts_default)?;
+            ui.detail(&format!("sts: {url}"));
+            Some(url)
+        } else {
+            None
+        };
         let metadata = if credential.uses_metadata() {
             let url = keyless::metadata_endpoint(
                 &env,
@@ -109,6 +113,15 @@ impl Session {
 }
 
 impl Exchange {
+    fn sts(&self) -> Result<&Url, ApiError> {
+        self.sts.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::Internal,
+                "no STS endpoint was set up for this recipe",
+            )
+        })
+    }
+
     /// Keys for `recipe`; a role to assume first gets the keys it is
     /// assumed with (boxed: the recipe nests).
     fn exchange<'a>(&'a self, recipe: &'a Credential) -> Exchanging<'a> {
@@ -117,12 +130,13 @@ impl Exchange {
                 Credential::Keys(keys) => return Ok(keys.clone()),
                 Credential::AssumeRole { from, role } => {
                     let keys = self.exchange(from).await?;
+                    let endpoint = self.sts()?;
                     let issued = self
                         .http
                         .send(
                             || {
                                 sts::assume_role_request(
-                                    &self.sts,
+                                    endpoint,
                                     &keys,
                                     role,
                                     self.env.now(),
@@ -135,13 +149,14 @@ impl Exchange {
                     (issued, STS)
                 }
                 Credential::Oidc(oidc) => {
+                    let endpoint = self.sts()?;
                     let token = oidc.token_file.read_for_exchange()?;
                     let issued = self
                         .http
                         .send(
                             || {
                                 sts::oidc_request(
-                                    &self.sts,
+                                    endpoint,
                                     oidc,
                                     &token,
                                     self.env.now(),
