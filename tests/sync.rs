@@ -293,6 +293,44 @@ fn all_true_fetches_running_clusters_and_skips_the_others() {
     assert_eq!(names(&yaml(&kubeconfig), "contexts").len(), 4);
 }
 
+/// A cluster listed by id, even under another name, is not fetched again by
+/// `all: true`; another cluster found under a listed context's name is
+/// reported (exit 2), never dropped in silence.
+#[test]
+fn all_true_leaves_listed_clusters_to_their_entry_and_reports_a_name_clash() {
+    let s = Sandbox::new();
+    let file = fleet(
+        &s,
+        "platform",
+        &format!(
+            "- {{provider: tke, ids: [cls-a], context: prod}}\n\
+             - {{provider: ack, ids: [{ACK_CLUSTER}], context: tke-cls-b}}\n\
+             - {{provider: tke, all: true}}\n"
+        ),
+    );
+    let kubeconfig = s.home.path().join("config");
+    let out = sync(&s, &file, &kubeconfig, &["--output", "json"]);
+    assert_code(&out, 2);
+    let rows = summary(&out);
+    let of = |id: &str| -> Vec<&Value> { rows.iter().filter(|r| r["clusterId"] == id).collect() };
+    assert_eq!(of("cls-a").len(), 1, "cls-a once, as prod: {rows:?}");
+    assert_eq!(of("cls-a")[0]["context"], "prod");
+    let clash = of("cls-b");
+    assert_eq!(clash.len(), 1, "{rows:?}");
+    assert_eq!(clash[0]["status"], "error");
+    assert_eq!(clash[0]["error"]["kind"], "usage");
+    assert!(stderr(&out).contains("tke-cls-b is the `context` another entry gives"));
+    let contexts = names(&yaml(&kubeconfig), "contexts");
+    assert!(contexts.contains(&"prod".to_string()), "{contexts:?}");
+    assert!(!contexts.contains(&"tke-cls-a".to_string()), "{contexts:?}");
+    let config = yaml(&kubeconfig);
+    let taken = &context(&config, "tke-cls-b")["context"]["extensions"][0];
+    assert_eq!(
+        taken["extension"]["provider"], "ack",
+        "the listed cluster keeps its name"
+    );
+}
+
 #[test]
 fn invalid_fleet_files_are_exit_2_naming_line_and_key_with_nothing_sent() {
     let s = Sandbox::new();

@@ -145,15 +145,13 @@ fn target(invocation: &SyncInvocation, env: &Env) -> Result<PathBuf, Failure> {
     Ok(path)
 }
 
-/// Every entry in file order: providers set up (one per distinct options),
-/// `all: true` discovered, and what each cluster becomes.
 /// A provider set up for listing, and what it found.
 type Discovery = tokio::task::JoinHandle<Result<(Provider, Vec<Discovered>), Failure>>;
 
-/// Starts every `all: true` entry's discovery at once, so that one provider's
-/// pages (each a round trip) never hold back another provider's fetches.
-/// Nothing is listed when no entry could be written (`exec_ok` false and an
-/// exec entry): entries' own failures are reported in file order.
+/// Starts every `all: true` entry's discovery at once, so that one
+/// provider's pages (each a round trip) do not wait for another's; the
+/// fetches start once every discovery has ended. An exec entry is not
+/// listed when the exec writer cannot be built (`exec_ok` false): it fails.
 fn discover_all(
     entries: &[FleetEntry],
     exec_ok: bool,
@@ -169,6 +167,8 @@ fn discover_all(
         .collect()
 }
 
+/// Every entry in file order: providers set up (one per distinct options),
+/// `all: true` discovered, and what each cluster becomes.
 async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>, Vec<Job>, Kept) {
     let mut items = Vec::new();
     let mut jobs = Vec::new();
@@ -180,8 +180,22 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
             "set KUBEFETCH_EXEC_COMMAND to the kubefetch command kubectl should run".into(),
         ))
     });
-    // A cluster an entry lists by id wins over the same cluster found by `all: true`.
-    let listed: HashSet<String> = invocation.fleet.listed_names().into_iter().collect();
+    // A cluster an entry lists by id wins over the same cluster found by
+    // `all: true`; another cluster found under a listed context's name is a
+    // conflict, reported.
+    let listed: HashSet<(ProviderKind, bool, &str)> = invocation
+        .fleet
+        .entries
+        .iter()
+        .flat_map(|entry| match &entry.clusters {
+            Clusters::Ids(ids) => ids
+                .iter()
+                .map(|id| (entry.config.kind, entry.config.private, id.as_str()))
+                .collect(),
+            Clusters::All => Vec::new(),
+        })
+        .collect();
+    let listed_names: HashSet<String> = invocation.fleet.listed_names().into_iter().collect();
     let mut discoveries = discover_all(&invocation.fleet.entries, exec.is_ok(), env, ui);
     for (entry, discovery) in invocation.fleet.entries.iter().zip(discoveries.iter_mut()) {
         let provider = entry.config.kind.name();
@@ -232,7 +246,21 @@ async fn plan(invocation: &SyncInvocation, env: &Arc<Env>, ui: Ui) -> (Vec<Item>
                         let mut chosen = Vec::new();
                         for cluster in found {
                             let name = entry.entry_name(&cluster.cluster_id);
-                            if listed.contains(&name) || !kept.names.insert(name.clone()) {
+                            let this = (
+                                entry.config.kind,
+                                entry.config.private,
+                                cluster.cluster_id.as_str(),
+                            );
+                            if listed.contains(&this) || !kept.names.insert(name.clone()) {
+                                continue;
+                            }
+                            if listed_names.contains(&name) {
+                                items.push(failed(
+                                    provider,
+                                    &cluster.cluster_id,
+                                    Some(name.clone()),
+                                    name_taken(provider, &cluster.cluster_id, &name),
+                                ));
                                 continue;
                             }
                             if !cluster.is_running() {
@@ -307,6 +335,17 @@ fn fail_each(
             failure.clone(),
         ));
     }
+}
+
+/// A discovered cluster whose context name an entry gives a listed cluster.
+fn name_taken(provider: &str, cluster_id: &str, name: &str) -> Failure {
+    Failure::new(
+        ErrorKind::Usage,
+        format!(
+            "{COMMAND}: {provider} {cluster_id}: found by `all: true`, but its context name {name} is the `context` another entry gives its listed cluster"
+        ),
+    )
+    .with_hint(Some("give that entry another `context`".to_string()))
 }
 
 fn failed(
