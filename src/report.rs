@@ -70,11 +70,19 @@ pub fn finish(rows: &[Row], output: Output, ui: Ui) -> i32 {
 }
 
 /// What a progress bar or progress lines did not stand for: every failure
-/// in full and every skipped cluster, in order.
+/// in full (one that several clusters share, such as a failed write, once)
+/// and every skipped cluster, in order.
 pub fn say_failures_and_skips(rows: &[Row], ui: Ui) {
+    // One failed write fails every cluster it would have written: said once.
+    let mut said = std::collections::HashSet::new();
     for row in rows {
         match &row.outcome {
-            Err(failure) => eprintln!("{}", failure.render()),
+            Err(failure) => {
+                let text = failure.render();
+                if said.insert(text.clone()) {
+                    eprintln!("{text}");
+                }
+            }
             Ok(success) if success.status == "skipped" => ui.info(&success.line),
             Ok(_) => {}
         }

@@ -760,3 +760,26 @@ fn help_documents_every_flag_and_env_var() {
         assert!(help.contains(item), "--help lacks {item}");
     }
 }
+
+/// A write that fails (a foreign entry in the way) fails every cluster: the
+/// error is said once, the summary counts each.
+#[test]
+fn a_failed_write_is_said_once_for_all_its_clusters() {
+    let s = Sandbox::new();
+    let foreign = "apiVersion: v1\nkind: Config\nclusters:\n- name: tke-cls-a\n  cluster: {server: 'https://1.2.3.4'}\ncontexts: []\nusers: []\n";
+    let path = s.write_home_file(".kube/config", foreign);
+    let out = s.run(&["tke", "cls-a", "cls-b", "cls-c", "--region", REGION]);
+    assert_code(&out, 6);
+    let text = stderr(&out);
+    assert_eq!(
+        text.matches("error: cannot merge into").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("--force"), "{text}");
+    assert!(
+        text.ends_with("Nothing written: 0 skipped, 3 failed\n"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read_to_string(path).unwrap(), foreign);
+}

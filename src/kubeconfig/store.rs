@@ -136,7 +136,7 @@ impl StoreError {
                 ..
             } => "another kubectl or kubefetch is writing this file; retry, or remove the .lock file if none is running",
             StoreError::Merge { .. } => {
-                "pass --context NAME to choose another name, or --force to replace the existing entries"
+                "choose another name (--context NAME, or `context:` in a fleet entry, for one cluster), or pass --force to replace the existing entries"
             }
             StoreError::Invalid { .. } => {
                 "fix or move the file, or write elsewhere with --kubeconfig PATH (or --kubeconfig - for stdout)"
