@@ -214,6 +214,25 @@ fn fetch_all_fetches_running_clusters_and_skips_the_others() {
 }
 
 #[test]
+fn fetch_all_in_a_region_without_clusters_says_so_and_writes_nothing() {
+    let s = Sandbox::new();
+    let kubeconfig = s.home.path().join("all.yaml");
+    let out = s
+        .kubefetch()
+        .args(["tke", "--all", "--region", "ap-singapore", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("tke: no clusters found, nothing fetched"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!kubeconfig.exists());
+}
+
+#[test]
 fn ack_all_without_a_region_fetches_each_cluster_in_its_own_region() {
     let s = Sandbox::new();
     s.cloud

@@ -92,6 +92,12 @@ pub async fn run(invocation: FetchInvocation, env: Env) -> i32 {
             .into_iter()
             .map(|outcome| row(command, outcome, &written, switch)),
     );
+    if rows.is_empty() {
+        // Only `--all` can ask for nothing; say so rather than stay silent.
+        ui.info(&format!(
+            "{command}: no clusters found, nothing fetched; `kubefetch discover {command}` lists what these credentials can see"
+        ));
+    }
     if !progress.stands_for_each() {
         return report::finish(&rows, invocation.output, ui);
     }
