@@ -65,6 +65,27 @@ impl Discovered {
     }
 }
 
+/// Every page of a list API, asked one after another until a page comes
+/// back short (or empty) or the total the API states is reached.
+/// `ask(page_number, received)` asks one page (numbers from 1; `received`
+/// clusters so far, the offset) and gives its clusters and the stated total.
+pub async fn every_page<F, Fut>(page_size: usize, mut ask: F) -> Result<Vec<Discovered>, ApiError>
+where
+    F: FnMut(u64, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<Discovered>, Option<u64>), ApiError>>,
+{
+    let mut found = Vec::new();
+    for page_number in 1.. {
+        let (page, total) = ask(page_number, found.len()).await?;
+        let received = page.len();
+        found.extend(page);
+        if received < page_size || total.is_some_and(|total| found.len() as u64 >= total) {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 enum Api {
     Tke(tencent::Tke),
     Cce(huawei::Cce),
@@ -257,6 +278,45 @@ pub fn host_header(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cluster(n: usize) -> Discovered {
+        Discovered {
+            cluster_id: format!("c{n}"),
+            name: format!("c{n}"),
+            region: None,
+            state: "running".into(),
+        }
+    }
+
+    /// Asks `pages` in turn, recording what each ask was given.
+    async fn paged(
+        page_size: usize,
+        pages: Vec<(usize, Option<u64>)>,
+    ) -> (usize, Vec<(u64, usize)>) {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let found = every_page(page_size, |number, received| {
+            asked.lock().unwrap().push((number, received));
+            let (len, total) = pages[number as usize - 1];
+            async move { Ok(((received..received + len).map(cluster).collect(), total)) }
+        })
+        .await
+        .unwrap();
+        (found.len(), asked.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn paging_stops_at_a_short_page_or_the_stated_total() {
+        let (found, asked) = paged(2, vec![(2, None), (2, None), (1, None)]).await;
+        assert_eq!((found, asked), (5, vec![(1, 0), (2, 2), (3, 4)]));
+        let (found, asked) = paged(2, vec![(2, Some(4)), (2, Some(4))]).await;
+        assert_eq!(
+            (found, asked.len()),
+            (4, 2),
+            "a full last page ends at the total"
+        );
+        let (found, asked) = paged(2, vec![(2, None), (0, None)]).await;
+        assert_eq!((found, asked.len()), (2, 2), "an empty page ends it");
+    }
 
     #[test]
     fn host_header_has_the_port_only_when_it_is_not_the_default() {

@@ -18,7 +18,9 @@ use crate::credentials::Found;
 use crate::env::Env;
 use crate::http::{HttpClient, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{host_header, Answer, Discovered, ProviderConfig, SetupError, Signature};
+use crate::provider::{
+    every_page, host_header, Answer, Discovered, ProviderConfig, SetupError, Signature,
+};
 use crate::settings::{format_minutes, UsageError};
 use crate::sign::{acs3, canonical_query, roa};
 use crate::ui::Ui;
@@ -182,35 +184,34 @@ impl Ack {
         let host = host_header(&self.endpoint);
         let region = (!self.every_region).then_some(self.region.as_str());
         let keys = self.session.keys().await?;
-        let mut found = Vec::new();
-        for page_number in 1.. {
+        every_page(api::PAGE_SIZE as usize, |page_number, _| {
             let query = api::list_query(region, page_number);
             let mut url = self.endpoint.clone();
             url.set_path(&path);
             url.set_query(Some(&canonical_query(&query)));
-            let page = self
-                .http
-                .send(
-                    || self.request(keys, &url, &host, &path, &query, api::LIST_ACTION),
-                    |response| api::judge_clusters(response, &self.region),
-                )
-                .await?;
-            let last = page.clusters.is_empty();
-            found.extend(
-                page.clusters
+            let (host, path) = (&host, &path);
+            async move {
+                let page = self
+                    .http
+                    .send(
+                        || self.request(keys, &url, host, path, &query, api::LIST_ACTION),
+                        |response| api::judge_clusters(response, &self.region),
+                    )
+                    .await?;
+                let clusters = page
+                    .clusters
                     .into_iter()
                     .map(|(id, name, cluster_region, state)| Discovered {
                         cluster_id: id,
                         name,
                         region: cluster_region.or_else(|| region.map(str::to_string)),
                         state,
-                    }),
-            );
-            if last || found.len() as u64 >= page.total {
-                break;
+                    })
+                    .collect();
+                Ok((clusters, Some(page.total)))
             }
-        }
-        Ok(found)
+        })
+        .await
     }
 
     /// One signed attempt: a fresh date and nonce every time.

@@ -21,7 +21,7 @@ use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request};
 use crate::keyless;
 use crate::provider::error::ApiError;
-use crate::provider::{Answer, Discovered, ProviderConfig, SetupError};
+use crate::provider::{every_page, Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::{format_minutes, HttpSettings, UsageError};
 use crate::ui::Ui;
 use reqwest::{Method, Url};
@@ -639,36 +639,35 @@ impl Ucs {
             cluster_id: None,
             credential_hint: session.credential_hint,
         };
-        let mut found = Vec::new();
-        loop {
+        every_page(UCS_PAGE_SIZE, |_, received| {
             let query = [
                 ("limit".to_string(), UCS_PAGE_SIZE.to_string()),
-                ("offset".to_string(), found.len().to_string()),
+                ("offset".to_string(), received.to_string()),
             ];
             let url = url_with(&client.endpoint, "/v1/clusters", &query);
-            let page = client
-                .http
-                .send(
-                    || session.request(Method::GET, &url, b"", &client.env),
-                    |response| api::judge_cluster_list(response, &subject),
-                )
-                .await?;
-            let received = page.clusters.len();
-            found.extend(
-                page.clusters
+            let subject = &subject;
+            async move {
+                let page = client
+                    .http
+                    .send(
+                        || session.request(Method::GET, &url, b"", &client.env),
+                        |response| api::judge_cluster_list(response, subject),
+                    )
+                    .await?;
+                let clusters = page
+                    .clusters
                     .into_iter()
                     .map(|(id, name, region, state)| Discovered {
                         cluster_id: id,
                         name,
                         region,
                         state,
-                    }),
-            );
-            let total = page.total.map_or(usize::MAX, |t| t as usize);
-            if received < UCS_PAGE_SIZE || found.len() >= total {
-                return Ok(found);
+                    })
+                    .collect();
+                Ok((clusters, page.total))
             }
-        }
+        })
+        .await
     }
 }
 

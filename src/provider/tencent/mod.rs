@@ -17,7 +17,7 @@ use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, RateLimit, Request};
 use crate::provider::error::ApiError;
-use crate::provider::{Answer, Discovered, ProviderConfig, SetupError};
+use crate::provider::{every_page, Answer, Discovered, ProviderConfig, SetupError};
 use crate::settings::UsageError;
 use crate::ui::Ui;
 
@@ -115,10 +115,9 @@ impl Tke {
     /// `DescribeClusters` in the region, every page (Offset/Limit, 100 a page).
     pub async fn list(&self) -> Result<Vec<Discovered>, ApiError> {
         let keys = self.credentials.keys().await?;
-        let mut found = Vec::new();
-        loop {
+        every_page(api::PAGE_SIZE as usize, |_, received| async move {
             let body = encode(&api::DescribeClusters {
-                offset: found.len() as u64,
+                offset: received as u64,
                 limit: api::PAGE_SIZE,
             })?;
             let page = self
@@ -128,21 +127,19 @@ impl Tke {
                     |response| api::judge_clusters(response, &self.region),
                 )
                 .await?;
-            let last = page.clusters.is_empty();
-            found.extend(
-                page.clusters
-                    .into_iter()
-                    .map(|(id, name, state)| Discovered {
-                        cluster_id: id,
-                        name,
-                        region: Some(self.region.clone()),
-                        state,
-                    }),
-            );
-            if last || found.len() as u64 >= page.total {
-                return Ok(found);
-            }
-        }
+            let clusters = page
+                .clusters
+                .into_iter()
+                .map(|(id, name, state)| Discovered {
+                    cluster_id: id,
+                    name,
+                    region: Some(self.region.clone()),
+                    state,
+                })
+                .collect();
+            Ok((clusters, Some(page.total)))
+        })
+        .await
     }
 
     fn request(&self, keys: &TencentCredential, action: &str, body: &[u8]) -> Request {
