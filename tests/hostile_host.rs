@@ -226,28 +226,6 @@ fn fetch_with_kubeconfig_list(s: &Sandbox, files: &[&Path]) {
 
 // ------------------------------------------------------------------ signals
 
-/// A kubeconfig big enough that kubefetch holds the lock for a while
-/// (reading, merging and writing it) on any machine.
-fn big_kubeconfig(entries: usize) -> String {
-    let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
-    for i in 0..entries {
-        text.push_str(&format!(
-            "- name: c{i}\n  cluster: {{server: 'https://c{i}.example'}}\n"
-        ));
-    }
-    text.push_str("users:\n");
-    for i in 0..entries {
-        text.push_str(&format!("- name: c{i}\n  user: {{token: t{i}}}\n"));
-    }
-    text.push_str("contexts:\n");
-    for i in 0..entries {
-        text.push_str(&format!(
-            "- name: c{i}\n  context: {{cluster: c{i}, user: c{i}}}\n"
-        ));
-    }
-    text
-}
-
 #[test]
 fn sigterm_or_sigint_while_the_lock_is_held_removes_the_lock_and_temp_file() {
     let s = Sandbox::new();

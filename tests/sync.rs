@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_code, context, names, stderr, stdout, yaml, Sandbox};
+use common::{assert_code, big_kubeconfig, context, names, stderr, stdout, yaml, Sandbox};
 use fakecloud::fixtures::{ACK_CLUSTER, CCE_CLUSTER, TKE_CLUSTER};
 use fakecloud::{Cluster, Provider};
 use serde_json::Value;
@@ -19,12 +19,18 @@ fn fleet(s: &Sandbox, name: &str, clusters: &str) -> PathBuf {
     )
 }
 
-fn sync(s: &Sandbox, file: &Path, kubeconfig: &Path, extra: &[&str]) -> std::process::Output {
-    s.kubefetch()
-        .arg("sync")
+/// `kubefetch sync FILE --kubeconfig KUBECONFIG`, to add to before it runs.
+fn sync_command(s: &Sandbox, file: &Path, kubeconfig: &Path) -> assert_cmd::Command {
+    let mut cmd = s.kubefetch();
+    cmd.arg("sync")
         .arg(file)
         .arg("--kubeconfig")
-        .arg(kubeconfig)
+        .arg(kubeconfig);
+    cmd
+}
+
+fn sync(s: &Sandbox, file: &Path, kubeconfig: &Path, extra: &[&str]) -> std::process::Output {
+    sync_command(s, file, kubeconfig)
         .args(extra)
         .output()
         .unwrap()
@@ -102,12 +108,7 @@ fn a_provider_without_credentials_fails_its_entries_and_the_others_are_written()
         &format!("- {{provider: ack, ids: [{ACK_CLUSTER}]}}\n- {{provider: tke, ids: [cls-a]}}\n"),
     );
     let kubeconfig = s.home.path().join("config");
-    let out = s
-        .kubefetch()
-        .arg("sync")
-        .arg(&file)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
+    let out = sync_command(&s, &file, &kubeconfig)
         .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
         .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
         .output()
@@ -428,12 +429,7 @@ fn an_exec_entry_writes_a_user_that_runs_kubefetch_and_no_key() {
         &format!("- {{provider: ack, ids: [{ACK_CLUSTER}], exec: true}}\n- {{provider: tke, ids: [cls-a]}}\n"),
     );
     let kubeconfig = s.home.path().join("config");
-    let out = s
-        .kubefetch()
-        .arg("sync")
-        .arg(&file)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
+    let out = sync_command(&s, &file, &kubeconfig)
         .env("KUBEFETCH_EXEC_COMMAND", "kubefetch")
         .output()
         .unwrap();
@@ -452,27 +448,6 @@ fn an_exec_entry_writes_a_user_that_runs_kubefetch_and_no_key() {
     assert_eq!(provenance["exec"], true);
     assert_eq!(provenance["ttl"], 60, "exec's default lifetime for ack");
     assert_eq!(provenance["fleet"], "platform");
-}
-
-/// A kubeconfig big enough that its write takes a while.
-fn big_kubeconfig(entries: usize) -> String {
-    let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
-    for i in 0..entries {
-        text.push_str(&format!(
-            "- name: c{i}\n  cluster: {{server: 'https://c{i}.example'}}\n"
-        ));
-    }
-    text.push_str("users:\n");
-    for i in 0..entries {
-        text.push_str(&format!("- name: c{i}\n  user: {{token: t{i}}}\n"));
-    }
-    text.push_str("contexts:\n");
-    for i in 0..entries {
-        text.push_str(&format!(
-            "- name: c{i}\n  context: {{cluster: c{i}, user: c{i}}}\n"
-        ));
-    }
-    text
 }
 
 #[test]

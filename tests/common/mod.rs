@@ -176,6 +176,28 @@ pub fn progress_ending_with(text: &str, total: usize, last: &str) -> Vec<String>
     labels
 }
 
+/// A kubeconfig of `entries` clusters, users and contexts: big enough that
+/// kubefetch holds the lock and writes for a while on any machine.
+pub fn big_kubeconfig(entries: usize) -> String {
+    let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+    for i in 0..entries {
+        text.push_str(&format!(
+            "- name: c{i}\n  cluster: {{server: 'https://c{i}.example'}}\n"
+        ));
+    }
+    text.push_str("users:\n");
+    for i in 0..entries {
+        text.push_str(&format!("- name: c{i}\n  user: {{token: t{i}}}\n"));
+    }
+    text.push_str("contexts:\n");
+    for i in 0..entries {
+        text.push_str(&format!(
+            "- name: c{i}\n  context: {{cluster: c{i}, user: c{i}}}\n"
+        ));
+    }
+    text
+}
+
 pub fn yaml(path: &Path) -> serde_json::Value {
     kubefetch::yaml::read_first(&std::fs::read_to_string(path).expect("kubeconfig readable"))
         .expect("kubeconfig parses")
