@@ -191,6 +191,17 @@ pub fn metadata_endpoint(env: &Env, override_var: &str, default: &str) -> Result
     }
 }
 
+/// A metadata service's documented path under its base URL, each segment
+/// escaped (a role name is one), without any query.
+pub fn metadata_url(base: &Url, path: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(path);
+    }
+    url
+}
+
 /// The client for a metadata service: a 1 s connect timeout, 2 s in all
 /// (or `--timeout` when shorter) and no retry.
 pub fn metadata_client(settings: &HttpSettings, ui: Ui) -> Result<HttpClient, ClientError> {
@@ -346,6 +357,20 @@ mod tests {
         metadata_endpoint(&local, "OVERRIDE", "http://100.100.100.200").unwrap();
         let elsewhere = env(&[("OVERRIDE", "http://10.0.0.1/")], &home);
         assert!(metadata_endpoint(&elsewhere, "OVERRIDE", "http://100.100.100.200").is_err());
+    }
+
+    #[test]
+    fn metadata_paths_follow_the_base_and_escape_each_segment() {
+        let base = Url::parse("http://127.0.0.1:9/prefix/?x=1").unwrap();
+        assert_eq!(
+            metadata_url(&base, &["latest", "meta-data", "role a/b"]).as_str(),
+            "http://127.0.0.1:9/prefix/latest/meta-data/role%20a%2Fb"
+        );
+        let bare = Url::parse("http://100.100.100.200").unwrap();
+        assert_eq!(
+            metadata_url(&bare, &["latest", "api", "token"]).as_str(),
+            "http://100.100.100.200/latest/api/token"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::credential::{AlibabaCredential, InstanceRole};
 use super::sts::Issued;
 use crate::error::ErrorKind;
 use crate::http::{Request, Response};
+use crate::keyless::metadata_url;
 use crate::provider::error::{ApiError, Verdict};
 use crate::secret::Secret;
 
@@ -22,19 +23,10 @@ const TOKEN_HEADER: &str = "x-aliyun-ecs-metadata-token";
 /// The longest metadata token the service issues; one run needs seconds.
 const TOKEN_TTL_SECONDS: &str = "21600";
 
-fn at(base: &Url, tail: &[&str]) -> Url {
-    let mut url = base.clone();
-    url.set_query(None);
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(tail);
-    }
-    url
-}
-
 pub fn token_request(base: &Url) -> Request {
     Request {
         method: Method::PUT,
-        url: at(base, &["latest", "api", "token"]),
+        url: metadata_url(base, &["latest", "api", "token"]),
         headers: vec![(TOKEN_TTL_HEADER.to_string(), TOKEN_TTL_SECONDS.to_string())],
         body: Vec::new(),
     }
@@ -65,7 +57,7 @@ pub fn judge_token(response: Response, role: &InstanceRole) -> Verdict<Option<Se
 pub fn credentials_request(base: &Url, role: &InstanceRole, token: Option<&Secret>) -> Request {
     Request {
         method: Method::GET,
-        url: at(
+        url: metadata_url(
             base,
             &[
                 "latest",

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use crate::env::Env;
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request, Response};
-use crate::keyless::{check_expiry, metadata_failure};
+use crate::keyless::{check_expiry, metadata_failure, metadata_url};
 use crate::provider::error::{ApiError, Verdict};
 use crate::secret::Secret;
 
 use super::api::request_id;
-use super::auth::{url_with, Authorizer};
+use super::auth::Authorizer;
 use super::credential::ECS_METADATA_VAR;
 
 /// The metadata service's own link-local address.
@@ -121,7 +121,7 @@ impl Metadata<'_> {
     }
 
     async fn exchange(&self) -> Result<TemporaryKeys, ApiError> {
-        let token_url = url_with(self.base, "/meta-data/latest/api/token", &[]);
+        let token_url = metadata_url(self.base, &["meta-data", "latest", "api", "token"]);
         let token = self
             .http
             .send(
@@ -142,7 +142,7 @@ impl Metadata<'_> {
                 },
             )
             .await?;
-        let key_url = url_with(self.base, "/openstack/latest/securitykey", &[]);
+        let key_url = metadata_url(self.base, &["openstack", "latest", "securitykey"]);
         let now = self.env.now();
         self.http
             .send(

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::error::ErrorKind;
 use crate::http::{HttpClient, Request, Response};
-use crate::keyless::metadata_failure;
+use crate::keyless::{metadata_failure, metadata_url};
 use crate::provider::error::{ApiError, Verdict};
 
 use super::credential::TencentCredential;
@@ -53,16 +53,12 @@ pub async fn role_credentials(
     issued.into_credential(now, SERVICE)
 }
 
-/// `<base>/latest/meta-data/cam/security-credentials/<role>`; the role name
-/// was checked to need no escaping.
+/// `<base>/latest/meta-data/cam/security-credentials/<role>`.
 fn role_url(base: &Url, role: &str) -> Url {
-    let mut url = base.clone();
-    let prefix = base.path().trim_end_matches('/');
-    url.set_path(&format!(
-        "{prefix}/latest/meta-data/cam/security-credentials/{role}"
-    ));
-    url.set_query(None);
-    url
+    metadata_url(
+        base,
+        &["latest", "meta-data", "cam", "security-credentials", role],
+    )
 }
 
 fn judge(response: Response, role: &str) -> Verdict<Issued> {
